@@ -1,0 +1,1 @@
+"""Hyperstack (Infrahub API) infrastructure as Python programs run by Pulumi."""
