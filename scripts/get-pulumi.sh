@@ -4,8 +4,8 @@
 # A `pulumi` already on PATH at version 3.272 or newer is used as it is.
 # Otherwise the CLI is built from the Go module proxy into a cache outside the
 # repository, pinned to PULUMI_VERSION, with the helper scripts the engine
-# expects beside it: the Python language host (our own, see
-# pulumi_infrahub/engine/), and the dynamic-provider shim. The cache is reused
+# expects beside it: our own Python language host, dynamic-provider shim and
+# policy-pack shim, all from scripts/engine/. The cache is reused
 # while the version matches. Progress goes to stderr; the last line of stdout
 # is the bin directory to put first on PATH.
 set -euo pipefail
@@ -25,15 +25,21 @@ version_ok() {
 }
 
 install_helpers() {
-  # The engine looks for these beside `pulumi`; they are ours, not Pulumi's.
-  install -m 0755 "$here/scripts/engine/pulumi-language-python" "$BIN/pulumi-language-python"
-  install -m 0755 "$here/scripts/engine/pulumi-resource-pulumi-python" "$BIN/pulumi-resource-pulumi-python"
-  install -m 0755 "$here/scripts/engine/pulumi-analyzer-policy-python" "$BIN/pulumi-analyzer-policy-python"
+  # The engine looks for the plugins beside `pulumi`; they are ours, not
+  # Pulumi's, and the Python files they run must sit in the same folder.
+  for plugin in pulumi-language-python pulumi-resource-pulumi-python pulumi-analyzer-policy-python; do
+    install -m 0755 "$here/scripts/engine/$plugin" "$BIN/$plugin"
+  done
+  for part in select-python.sh langhost.py policy_proxy.py run_program.py; do
+    install -m 0644 "$here/scripts/engine/$part" "$BIN/$part"
+  done
 }
 
-if [ -z "${PULUMI_INFRAHUB_BUILD_CLI:-}" ] && command -v pulumi >/dev/null 2>&1; then
-  found="$(command -v pulumi)"
-  have="$(pulumi version 2>/dev/null | sed 's/^v//')"
+found="$(command -v pulumi 2>/dev/null || true)"
+# Our own cached build may be on PATH already; it is handled below, so that
+# its helper scripts are refreshed from this checkout.
+if [ -z "${PULUMI_INFRAHUB_BUILD_CLI:-}" ] && [ -n "$found" ] && [ "$(dirname "$found")" != "$BIN" ]; then
+  have="$("$found" version 2>/dev/null | sed 's/^v//')"
   if [ -n "$have" ] && version_ok "$have"; then
     say "using $found (v$have) from PATH"
     dirname "$found"
