@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pulumi_infrahub.report.bill import VM_TYPE, Fleet, GpuBill, Pricebook, gpu_bill
 from pulumi_infrahub.report.digest import parse_digest, read_digest
-from pulumi_infrahub.report.errors import PreviewReadError
+from pulumi_infrahub.report.errors import ReportInputError
 from pulumi_infrahub.report.events import parse_event_log, read_event_log
 from pulumi_infrahub.report.model import (
     Diagnostic,
@@ -34,9 +34,9 @@ __all__ = [
     "GpuBill",
     "PolicyResult",
     "Preview",
-    "PreviewReadError",
     "Pricebook",
     "PropertyChange",
+    "ReportInputError",
     "ResourceState",
     "ResourceStep",
     "exit_status",
@@ -61,7 +61,7 @@ def load_preview(
         return read_event_log(event_log)
     if json_output is not None:
         return read_digest(json_output)
-    raise PreviewReadError(
+    raise ReportInputError(
         "No preview to report on: pass --event-log FILE (from `pulumi preview "
         "--event-log FILE`) or --json FILE (from `pulumi preview --json`)."
     )

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pulumi_infrahub.report.errors import PreviewReadError
+from pulumi_infrahub.report.errors import ReportInputError
 from pulumi_infrahub.report.model import (
     REPLACEMENT_HALVES,
     Diagnostic,
@@ -28,11 +28,11 @@ __all__ = ["parse_digest", "read_digest"]
 
 
 def read_digest(path: Path) -> Preview:
-    """Read a `--json` digest file; raise `PreviewReadError` if it is not one."""
+    """Read a `--json` digest file; raise `ReportInputError` if it is not one."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise PreviewReadError(
+        raise ReportInputError(
             f"Cannot read the preview JSON {path}: {error}. Pass the output of "
             "`pulumi preview --json`."
         ) from error
@@ -82,19 +82,19 @@ def _decode(text: str, source: str) -> Mapping[str, Any]:
     # Policy-pack installs can print lines before the JSON document starts.
     start = text.find("{")
     if start < 0:
-        raise PreviewReadError(
+        raise ReportInputError(
             f"{source} holds no JSON object. Pass the output of "
             "`pulumi preview --json`."
         )
     try:
         digest = json.loads(text[start:])
     except json.JSONDecodeError as error:
-        raise PreviewReadError(
+        raise ReportInputError(
             f"{source} is not valid JSON ({error.msg} at line {error.lineno}). Pass "
             "the output of `pulumi preview --json`, with stderr kept apart."
         ) from error
     if not isinstance(digest, dict) or "sequence" in digest:
-        raise PreviewReadError(
+        raise ReportInputError(
             f"{source} is not a `pulumi preview --json` digest. If it is an event "
             "log, pass it with --event-log instead."
         )

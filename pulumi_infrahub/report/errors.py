@@ -1,13 +1,13 @@
 """Errors the report raises.
 
-PreviewReadError   an input file is missing, unreadable or not what
-                   `pulumi preview` writes
+ReportInputError    an input file is missing, unreadable, or not what
+                    `pulumi preview` (or `GET /pricebook`) writes
 """
 
 from __future__ import annotations
 
-__all__ = ["PreviewReadError"]
+__all__ = ["ReportInputError"]
 
 
-class PreviewReadError(Exception):
-    """An input file cannot be read as `pulumi preview` output."""
+class ReportInputError(Exception):
+    """An input file cannot be read as what it was passed as."""

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pulumi_infrahub.report.errors import PreviewReadError
+from pulumi_infrahub.report.errors import ReportInputError
 from pulumi_infrahub.report.model import (
     REPLACEMENT_HALVES,
     Diagnostic,
@@ -38,11 +38,11 @@ _REPORTED_SEVERITIES = frozenset({"error", "warning"})
 
 
 def read_event_log(path: Path) -> Preview:
-    """Read an event log file; raise `PreviewReadError` if it is not one."""
+    """Read an event log file; raise `ReportInputError` if it is not one."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise PreviewReadError(
+        raise ReportInputError(
             f"Cannot read the event log {path}: {error}. Pass the file that "
             "`pulumi preview --event-log FILE` wrote."
         ) from error
@@ -70,19 +70,19 @@ def _decode(lines: list[str], source: str) -> list[Mapping[str, Any]]:
                 # still describes the preview, which the missing summary marks
                 # as unfinished.
                 break
-            raise PreviewReadError(
+            raise ReportInputError(
                 f"Line {number} of {source} is not JSON ({error.msg}). Pass the "
                 "file that `pulumi preview --event-log FILE` wrote, not its "
                 "terminal output."
             ) from error
         if not isinstance(event, dict):
-            raise PreviewReadError(
+            raise ReportInputError(
                 f"Line {number} of {source} is not an engine event object. Pass "
                 "the file that `pulumi preview --event-log FILE` wrote."
             )
         events.append(event)
     if numbered and not any("sequence" in event for event in events):
-        raise PreviewReadError(
+        raise ReportInputError(
             f"{source} holds JSON but no engine events. If it is `pulumi preview "
             "--json` output, pass it with --json instead."
         )

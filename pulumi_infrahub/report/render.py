@@ -258,11 +258,14 @@ def _policy_section(
 ) -> list[Block]:
     blocks: list[Block] = [Heading(4, ("Policy results",))]
     if not preview.policies_known:
-        note = (
-            "Not available: `pulumi preview --json` leaves policy results out. "
-            "Pass the preview's --event-log file to include them."
+        note: Line = (
+            "Not available: ",
+            Code("pulumi preview --json"),
+            " leaves policy results out. Pass the preview's ",
+            Code("--event-log"),
+            " file to include them.",
         )
-        return [*blocks, Paragraph((note,), note=True)]
+        return [*blocks, Paragraph(note, note=True)]
 
     packs = [
         (Code(name), f" {version}" if version else "")
@@ -340,11 +343,15 @@ def _bill(bill: GpuBill) -> list[Block]:
     notes.extend(_fleet_notes("Before", before))
     notes.extend(_fleet_notes("After", after))
     if bill.unlisted_unchanged:
+        unlisted = bill.unlisted_unchanged
         notes.append(
             (
-                f"{_plural(bill.unlisted_unchanged, 'unchanged resource')} are not "
-                "counted: `--json` output lists them only with --show-sames; the "
-                "event log always does.",
+                f"{_plural(unlisted, 'unchanged resource')} "
+                f"{'is' if unlisted == 1 else 'are'} not counted: ",
+                Code("--json"),
+                " output lists unchanged resources only with ",
+                Code("--show-sames"),
+                "; the event log always does.",
             )
         )
     blocks.extend(Paragraph(note, note=True) for note in notes)

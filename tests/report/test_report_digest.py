@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from preview_events import STACK_TYPE, VM, urn, vm_inputs
 
-from pulumi_infrahub.report import PreviewReadError, parse_digest
+from pulumi_infrahub.report import ReportInputError, parse_digest
 from pulumi_infrahub.report.values import SECRET
 
 
@@ -95,10 +95,10 @@ def test_digest_error_diagnostics_fail_the_preview() -> None:
 def test_event_log_passed_as_digest_is_refused_with_a_hint() -> None:
     line = json.dumps({"sequence": 0, "timestamp": 1, "preludeEvent": {"config": {}}})
 
-    with pytest.raises(PreviewReadError, match="pass it with --event-log"):
+    with pytest.raises(ReportInputError, match="pass it with --event-log"):
         parse_digest(line)
 
 
 def test_text_without_json_is_refused() -> None:
-    with pytest.raises(PreviewReadError, match="holds no JSON object"):
+    with pytest.raises(ReportInputError, match="holds no JSON object"):
         parse_digest("Previewing update (dev):\n")

@@ -22,7 +22,7 @@ from preview_events import (
     vm_inputs,
 )
 
-from pulumi_infrahub.report import PreviewReadError, parse_event_log
+from pulumi_infrahub.report import ReportInputError, parse_event_log
 from pulumi_infrahub.report.values import MISSING, SECRET
 from pulumi_infrahub.report.values import UNKNOWN as UNKNOWN_MARKER
 
@@ -247,12 +247,12 @@ def test_malformed_line_in_the_middle_is_an_error_naming_the_line() -> None:
     lines = log(summary())
     lines.insert(1, "Previewing update (dev):")
 
-    with pytest.raises(PreviewReadError, match="Line 2 of event log is not JSON"):
+    with pytest.raises(ReportInputError, match="Line 2 of event log is not JSON"):
         parse_event_log(lines)
 
 
 def test_json_digest_passed_as_event_log_is_refused_with_a_hint() -> None:
     digest = json.dumps({"steps": [], "changeSummary": {}})
 
-    with pytest.raises(PreviewReadError, match="pass it with --json"):
+    with pytest.raises(ReportInputError, match="pass it with --json"):
         parse_event_log([digest])
