@@ -3,6 +3,7 @@
 ```
 InfrahubError
 ├── ConfigurationError          settings missing or malformed; nothing was sent
+├── InvalidArgumentError        an argument breaks the API's rules; nothing was sent
 ├── AmbiguousNameError          a name matched more than one object
 ├── APIError                    the API answered with an error status
 │   ├── BadRequestError         400: invalid input, or the object's state forbids it
@@ -40,6 +41,7 @@ __all__ = [
     "ConnectionFailedError",
     "FailedStateError",
     "InfrahubError",
+    "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -58,9 +60,27 @@ _BODY_EXCERPT = 200
 class InfrahubError(Exception):
     """Base of every error raised by the Infrahub client."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The subclasses take keyword arguments, which default exception
+        # pickling cannot pass back; rebuild from the message and attributes.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(
+    cls: type[InfrahubError], args: tuple[Any, ...], state: dict[str, Any]
+) -> InfrahubError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigurationError(InfrahubError):
     """The client settings are missing or malformed; no request was sent."""
+
+
+class InvalidArgumentError(InfrahubError, ValueError):
+    """An argument breaks a rule the API documents; nothing was sent."""
 
 
 class AmbiguousNameError(InfrahubError):

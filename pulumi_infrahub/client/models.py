@@ -24,8 +24,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    ValidationError,
     field_validator,
 )
+
+from pulumi_infrahub.client.errors import InvalidArgumentError
 
 __all__ = [
     "AttachedVolume",
@@ -84,9 +87,30 @@ class APIModel(BaseModel):
 
 
 class PayloadModel(BaseModel):
-    """Base of every request body: unknown fields are mistakes."""
+    """Base of every request body: unknown fields are mistakes.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    Invalid values raise InvalidArgumentError naming each field and rule; the
+    values themselves are left out, since one may be user data.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(body)'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise InvalidArgumentError(
+                f"Invalid {type(self).__name__}: {problems}."
+            ) from None
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body to send: unset optional fields are left out."""

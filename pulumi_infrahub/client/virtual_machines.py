@@ -142,7 +142,7 @@ class VirtualMachinesClient(AreaClient):
         The request is sent once. If its answer is lost or the API fails with
         a 5xx, the VMs are looked up by name in the environment and returned
         if they exist (see the retry policy in `pulumi_infrahub.client`).
-        Invalid arguments raise pydantic's ValidationError before sending.
+        Invalid arguments raise InvalidArgumentError before anything is sent.
         """
         payload = VirtualMachineCreate(
             name=name,
@@ -192,7 +192,10 @@ class VirtualMachinesClient(AreaClient):
             exact_environment_match=True,
         )
         if payload.count == 1:
-            return [vm for vm in candidates if vm.name == payload.name][:1]
+            same = [vm for vm in candidates if vm.name == payload.name]
+            # Two VMs with the name: one predates this create, and which one
+            # is new cannot be told, so adopt neither.
+            return same if len(same) == 1 else []
         made = [
             vm
             for vm in candidates
