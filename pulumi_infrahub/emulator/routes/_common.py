@@ -1,0 +1,81 @@
+"""What every router shares: the runtime, the caller's tenant, answers, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from pulumi_infrahub.emulator.errors import bad_request
+from pulumi_infrahub.emulator.runtime import Runtime
+from pulumi_infrahub.emulator.schemas import envelope
+from pulumi_infrahub.emulator.store import Store, Tenant
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _store(request: Request) -> Store:
+    return _runtime(request).store
+
+
+def _tenant(request: Request) -> Tenant:
+    # Put there by the gate, which refuses requests without a valid key.
+    tenant: Tenant = request.scope["state"]["tenant"]
+    return tenant
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+StoreDep = Annotated[Store, Depends(_store)]
+TenantDep = Annotated[Tenant, Depends(_tenant)]
+PageQuery = Annotated[int | None, Query()]
+PageSizeQuery = Annotated[int | None, Query(alias="pageSize")]
+SearchQuery = Annotated[str | None, Query(alias="search")]
+
+
+def ok(message: str, status: int = 200, **payload: Any) -> JSONResponse:
+    """A success in the `{status: true, message, ...}` envelope."""
+    return JSONResponse(envelope(message, **payload), status)
+
+
+def bare(body: dict[str, Any]) -> JSONResponse:
+    """A success without the envelope (stocks, metrics, name checks)."""
+    return JSONResponse(body)
+
+
+def search(items: Sequence[T], text: str | None, key: Callable[[T], str]) -> list[T]:
+    """Case-insensitive substring match, as the API's `search` does."""
+    if not text:
+        return list(items)
+    needle = text.lower()
+    return [item for item in items if needle in key(item).lower()]
+
+
+def paginate(
+    items: Sequence[Any], page: int | None, page_size: int | None
+) -> tuple[list[Any], dict[str, Any]]:
+    """One page and the `page`, `page_size`, `count` fields that go with it.
+
+    Without paging parameters the whole collection comes back with `page` and
+    `page_size` null. `count` is the number of items in this answer, as the
+    vendor describes it, not the size of the collection.
+    """
+    if page is None and page_size is None:
+        return list(items), {"page": None, "page_size": None, "count": len(items)}
+    page = 1 if page is None else page
+    page_size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+    if page < 1:
+        raise bad_request(f"page must be 1 or more; got {page}.")
+    if page_size < 1:
+        raise bad_request(f"pageSize must be 1 or more; got {page_size}.")
+    start = (page - 1) * page_size
+    chosen = list(items[start : start + page_size])
+    return chosen, {"page": page, "page_size": page_size, "count": len(chosen)}
