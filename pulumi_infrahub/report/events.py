@@ -128,7 +128,7 @@ class _Collector:
         return Preview(
             steps=steps,
             policies=tuple(self.policies),
-            policy_packs=dict(summary.get("PolicyPacks") or {}),
+            policy_packs=_pack_versions(summary.get("PolicyPacks") or {}),
             diagnostics=tuple(self.diagnostics),
             result=result,
             finished=finished,
@@ -177,6 +177,12 @@ def _detailed(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]
         }
         for path, diff in raw.items()
     }
+
+
+def _pack_versions(packs: Mapping[str, Any]) -> dict[str, str]:
+    # Local packs are keyed `name|local|/path/on/the/runner`; the path means
+    # nothing to a reviewer.
+    return {str(key).split("|", 1)[0]: str(version) for key, version in packs.items()}
 
 
 def _policy(payload: Mapping[str, Any]) -> PolicyResult:

@@ -60,6 +60,7 @@ _OP_WORDS = {
     "delete": "to delete",
     "same": "unchanged",
 }
+_STACK_TYPE = "pulumi:pulumi:Stack"
 _MESSAGE_LIMIT = 600
 _ERROR_LIMIT = 1_000
 _ERRORS_KEPT_WHEN_SHORT = 5
@@ -243,7 +244,7 @@ def _warnings_section(warnings: list[Diagnostic]) -> list[Block]:
 
 def _diagnostic_line(diagnostic: Diagnostic) -> Line:
     message = _clip(diagnostic.message, _ERROR_LIMIT)
-    if not diagnostic.urn or split_urn(diagnostic.urn)[2] == "pulumi:pulumi:Stack":
+    if not diagnostic.urn or split_urn(diagnostic.urn)[2] == _STACK_TYPE:
         return (message,)
     return (*_resource_name(diagnostic.urn), ": ", message)
 
@@ -287,13 +288,20 @@ def _policy_section(
         (
             (Strong(result.level) if result.is_mandatory else result.level,),
             (Code(result.policy),),
-            _resource_name(result.urn) if result.urn else ("stack",),
+            _policy_target(result.urn),
             (_clip(result.message, _MESSAGE_LIMIT),),
         )
         for result in results[:kept]
     )
     table = Table(("Level", "Policy", "Resource", "Message"), rows)
     return [*blocks, Paragraph((*summary, ".")), table]
+
+
+def _policy_target(urn: str) -> Line:
+    # Stack policies report against the stack's own URN, or none at all.
+    if not urn or split_urn(urn)[2] == _STACK_TYPE:
+        return ("stack",)
+    return _resource_name(urn)
 
 
 def _bill(bill: GpuBill) -> list[Block]:

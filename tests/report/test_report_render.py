@@ -319,3 +319,17 @@ def test_exit_status_follows_the_preview_not_the_report() -> None:
         0,
         0,
     ]
+
+
+def test_stack_policy_reported_against_the_stack_urn_reads_stack() -> None:
+    stack_urn = urn("pulumi:pulumi:Stack", "gpu-project-dev")
+    lines = log(
+        policy("gpu-cap", "mandatory", "Caps GPUs.\n9 GPUs > 8\n", stack_urn),
+        summary(result="failed", packs={"infrahub-limits|local|/runner/pack": "0.1.0"}),
+    )
+
+    text = report(lines)
+
+    assert "| **mandatory** | `gpu-cap` | stack | Caps GPUs.<br>9 GPUs \\> 8 |" in text
+    assert "from `infrahub-limits` 0.1.0." in text
+    assert "/runner/pack" not in text
