@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from pulumi_infrahub.emulator import command as emulator_command
+from pulumi_infrahub.report import command as report_command
 
-_COMMANDS: tuple[ModuleType, ...] = (emulator_command,)
+_COMMANDS: tuple[ModuleType, ...] = (emulator_command, report_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

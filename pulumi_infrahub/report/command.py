@@ -103,7 +103,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="Infrahub API to read the pricebook from (default: INFRAHUB_API_URL "
         "or the public API); the key comes from INFRAHUB_API_KEY",
     )
-    parser.set_defaults(handler=run)
     return parser
 
 

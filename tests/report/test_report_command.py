@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 from preview_events import VM, log, policy, state, step, summary, vm_inputs
 
-from pulumi_infrahub.report.command import add_parser
+from pulumi_infrahub.cli import main
+from pulumi_infrahub.emulator.testing import RunningEmulator
 
 
 def run_command(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="pulumi-infrahub")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["preview-report", *argv])
-    status: int = args.handler(args)
-    return status
+    return main(["preview-report", *argv])
 
 
 def write_log(path: Path, *events: dict[str, object]) -> Path:
@@ -149,3 +145,44 @@ def test_json_digest_alone_is_accepted(
     out = capsys.readouterr().out
     assert "`pulumi preview --json` leaves policy results out" in out
     assert "1 unchanged resource is not counted" in out
+
+
+def test_prices_come_from_the_api_pricebook(
+    tmp_path: Path,
+    emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INFRAHUB_API_KEY", emulator.api_key)
+    cpu = vm_inputs(flavor="n1-cpu-small", gpu="", count=0)
+    events = write_log(
+        tmp_path / "events.jsonl",
+        step("create", VM, "gpu", new=state(VM, "gpu", vm_inputs(count=2))),
+        step("create", VM, "cpu", new=state(VM, "cpu", cpu)),
+        summary(),
+    )
+
+    status = run_command("--event-log", str(events), "--api-url", emulator.base_url)
+
+    captured = capsys.readouterr()
+    assert status == 0
+    # The emulator prices an A100 GPU at 1.35 and an n1-cpu-small VM at 0.0296.
+    assert "| Hourly price | \\$0.00 | \\$2.73 | +\\$2.73 |" in captured.out
+    assert captured.err == ""
+    assert emulator.api_key not in captured.out
+
+
+def test_unreachable_api_leaves_prices_out_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INFRAHUB_API_KEY", "key-that-must-not-leak")
+    events = write_log(tmp_path / "events.jsonl", summary())
+
+    status = run_command(
+        "--event-log", str(events), "--api-url", "http://127.0.0.1:9/v1"
+    )
+
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "No hourly price: the pricebook could not be fetched" in captured.out
+    assert "key-that-must-not-leak" not in captured.out + captured.err
