@@ -78,7 +78,7 @@ UNKNOWN: Final = _Unknown()
 class Unknowns:
     """Collects the values a policy could not read, so it can check the rest.
 
-    `read` returns `UNKNOWN` for such a value; a block of several reads goes in
+    `read` and `item` return `UNKNOWN` for such a value; a block of reads goes in
     `collect(subject)`, which ends the block at the first unknown value. After
     reporting what it could prove, the policy calls `skip_if_any()`.
     """
@@ -96,6 +96,11 @@ class Unknowns:
     def read(self, props: Mapping[str, Any], key: str, subject: str) -> Any:
         with self.collect(subject):
             return props.get(key)
+        return UNKNOWN
+
+    def item(self, items: Sequence[Any], index: int, subject: str) -> Any:
+        with self.collect(subject):
+            return items[index]
         return UNKNOWN
 
     @contextmanager

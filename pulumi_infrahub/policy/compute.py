@@ -7,7 +7,8 @@ so the GPU rules never guess from a flavor's name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pulumi_policy import (
@@ -256,10 +257,52 @@ _LABELS_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string", "minLength": 1},
             "uniqueItems": True,
             "default": ["owner"],
-            "description": "Label keys every VM must carry with a non-empty value.",
+            "description": (
+                "Label keys every VM must carry with a non-empty value, as "
+                "`key=value` labels (or a mapping of keys to values)."
+            ),
         },
     }
 )
+
+
+@dataclass
+class _Labels:
+    """A VM's labels by key, and whether every key could be read."""
+
+    values: dict[str, Any]
+    keys_known: bool
+    as_mapping: bool
+
+
+def _read_labels(labels: Any, subject: str, unknowns: Unknowns) -> _Labels | None:
+    """Labels by key from a mapping or from `key=value` texts; None if neither.
+
+    A value that is not known yet is `UNKNOWN`. In a mapping every key is known
+    even when its value is not; an unknown text hides its key as well.
+    """
+    if isinstance(labels, Mapping):
+        values = {str(key): unknowns.read(labels, key, subject) for key in labels}
+        return _Labels(values, keys_known=True, as_mapping=True)
+    if not isinstance(labels, Sequence) or isinstance(labels, str):
+        return None
+    values = {}
+    keys_known = True
+    for index in range(len(labels)):
+        text = unknowns.item(labels, index, subject)
+        if text is UNKNOWN:
+            keys_known = False
+        elif isinstance(text, str):
+            key, _, value = text.partition("=")
+            if not values.get(key.strip()):
+                values[key.strip()] = value.strip()
+    return _Labels(values, keys_known, as_mapping=False)
+
+
+def _label_example(keys: Sequence[str], as_mapping: bool) -> str:
+    if as_mapping:
+        return "labels={" + ", ".join(f"{key!r}: '...'" for key in keys) + "}"
+    return "labels=[" + ", ".join(repr(f"{key}=...") for key in keys) + "]"
 
 
 def _label_violations(args: ResourceValidationArgs) -> Iterator[str]:
@@ -271,42 +314,40 @@ def _label_violations(args: ResourceValidationArgs) -> Iterator[str]:
 
     subject = subject_of(args.resource_type, args.name)
     unknowns = Unknowns()
-    labels = unknowns.read(args.props, "labels", subject)
+    raw = unknowns.read(args.props, "labels", subject)
     unknowns.skip_if_any()
+    labels = _read_labels([] if raw is None else raw, subject, unknowns)
 
     if labels is None:
-        labels = {}
-    if not isinstance(labels, Mapping):
         yield (
-            f"{subject} has labels that are not a mapping of keys to values, "
-            f"so the required labels ({quoted(required)}) cannot be checked. "
-            "Pass labels as a dict."
+            f"{subject} has labels that are neither a list of `key=value` texts "
+            f"nor a mapping, so the required labels ({quoted(required)}) cannot "
+            "be checked. Pass labels as a list such as "
+            f"{_label_example(required, as_mapping=False)}."
         )
         return
-    # Keys are known even when a value is not, so missing keys are reported
-    # before any unknown value can stop the check.
-    keys = set(labels)
-    missing = [key for key in required if key not in keys]
-    if missing:
-        example = ", ".join(f"{key!r}: '...'" for key in missing)
-        noun = "label" if len(missing) == 1 else "labels"
+    missing = [key for key in required if key not in labels.values]
+    # A missing key is proven only when no label text is still unknown.
+    if missing and labels.keys_known:
+        noun, them = ("label", "it") if len(missing) == 1 else ("labels", "them")
         yield (
             f"{subject} is missing the required {noun} {quoted(missing)}. Add "
-            f"{'it' if len(missing) == 1 else 'them'} to labels, for example "
-            f"labels={{{example}}}, or change requiredLabels."
+            f"{them}, for example {_label_example(missing, labels.as_mapping)}, "
+            "or change requiredLabels."
         )
-    empty = []
-    for key in required:
-        if key not in keys:
-            continue
-        value = unknowns.read(labels, key, subject)
-        if value is not UNKNOWN and not (isinstance(value, str) and value.strip()):
-            empty.append(key)
+    empty = [
+        key
+        for key in required
+        if key in labels.values
+        and labels.values[key] is not UNKNOWN
+        and not (isinstance(labels.values[key], str) and labels.values[key].strip())
+    ]
     if empty:
         noun = "label" if len(empty) == 1 else "labels"
+        example = _label_example(empty, labels.as_mapping)
         yield (
             f"{subject} has the required {noun} {quoted(empty)} without a value. "
-            "Give each required label a non-empty value."
+            f"Give each a value, for example {example}."
         )
     unknowns.skip_if_any()
 
@@ -320,5 +361,7 @@ required_labels = ResourceValidationPolicy(
     config_schema=_LABELS_SCHEMA,
     severity=Severity.LOW,
     tags=["infrahub", "hygiene"],
-    remediation_steps="Add each label in requiredLabels to the VM's labels.",
+    remediation_steps=(
+        "Add each label in requiredLabels to the VM's labels as `key=value`."
+    ),
 )

@@ -59,7 +59,7 @@ def vm_props(**overrides: Any) -> dict[str, Any]:
         "user_data": USER_DATA,
         "assign_floating_ip": True,
         "enable_port_randomization": False,
-        "labels": {"owner": "ml-platform", "team": "vision"},
+        "labels": ["owner=ml-platform", "team=vision"],
         "security_rules": [],
         "power_state": "ACTIVE",
         "gpu": "A100-80G-PCIe",

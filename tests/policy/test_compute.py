@@ -1,6 +1,6 @@
 from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
     UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
 )
 
@@ -274,20 +274,20 @@ def test_vm_with_the_required_labels_passes():
 
 
 def test_default_requires_an_owner_label():
-    props = vm_props(labels={"team": "vision"})
+    props = vm_props(labels=["team=vision"])
 
     outcome = check_resource(required_labels, props)
 
     [message] = outcome.violations
-    assert message.startswith(
-        "VirtualMachine 'trainer' is missing the required label 'owner'."
+    assert message == (
+        "VirtualMachine 'trainer' is missing the required label 'owner'. Add it, "
+        "for example labels=['owner=...'], or change requiredLabels."
     )
-    assert "labels={'owner': '...'}" in message
 
 
 def test_missing_labels_are_named_together():
     config = {"requiredLabels": ["owner", "team", "cost-center"]}
-    props = vm_props(labels={"team": "vision"})
+    props = vm_props(labels=["team=vision", "gpu-pool"])
 
     outcome = check_resource(required_labels, props, config=config)
 
@@ -307,17 +307,38 @@ def test_vm_without_labels_misses_every_required_label():
     assert "'owner', 'team'" in message
 
 
-def test_empty_label_value_is_a_violation():
-    props = vm_props(labels={"owner": " ", "team": "vision"})
+def test_label_without_a_value_is_a_violation():
+    props = vm_props(labels=["owner", "team= "])
 
-    outcome = check_resource(required_labels, props)
+    outcome = check_resource(
+        required_labels, props, config={"requiredLabels": ["owner", "team"]}
+    )
 
     [message] = outcome.violations
-    assert "has the required label 'owner' without a value" in message
+    assert "has the required labels 'owner', 'team' without a value" in message
+    assert "labels=['owner=...', 'team=...']" in message
+
+
+def test_labels_may_also_be_a_mapping():
+    config = {"requiredLabels": ["owner", "team"]}
+    props = vm_props(labels={"owner": "ml", "team": ""})
+
+    outcome = check_resource(required_labels, props, config=config)
+
+    [message] = outcome.violations
+    assert "has the required label 'team' without a value" in message
+    assert "labels={'team': '...'}" in message
+
+
+def test_labels_of_another_shape_are_a_violation():
+    outcome = check_resource(required_labels, vm_props(labels="owner=ml"))
+
+    [message] = outcome.violations
+    assert "neither a list of `key=value` texts nor a mapping" in message
 
 
 def test_no_required_labels_means_nothing_to_check():
-    props = vm_props(labels={})
+    props = vm_props(labels=[])
 
     outcome = check_resource(required_labels, props, config={"requiredLabels": []})
 
@@ -325,7 +346,7 @@ def test_no_required_labels_means_nothing_to_check():
 
 
 def test_unknown_labels_skip_the_check():
-    props = vm_props(labels=UNKNOWN_OBJECT_VALUE)
+    props = vm_props(labels=UNKNOWN_ARRAY_VALUE)
 
     outcome = check_resource(required_labels, props)
 
@@ -334,7 +355,18 @@ def test_unknown_labels_skip_the_check():
     assert outcome.skipped.startswith("labels of VirtualMachine 'trainer'")
 
 
-def test_missing_label_is_reported_even_when_another_value_is_unknown():
+def test_unknown_label_text_may_be_the_missing_one_so_it_skips():
+    config = {"requiredLabels": ["owner", "team"]}
+    props = vm_props(labels=["owner=ml", UNKNOWN_STRING_VALUE])
+
+    outcome = check_resource(required_labels, props, config=config)
+
+    assert outcome.violations == []
+    assert outcome.skipped is not None
+    assert outcome.skipped.startswith("labels.1 of VirtualMachine 'trainer'")
+
+
+def test_missing_key_is_reported_even_when_a_mapping_value_is_unknown():
     config = {"requiredLabels": ["owner", "team"]}
     props = vm_props(labels={"owner": UNKNOWN_STRING_VALUE})
 

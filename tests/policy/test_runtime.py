@@ -104,7 +104,7 @@ def test_config_level_beats_the_policy_level():
 def test_policy_entry_beats_all_and_all_beats_the_policy_level():
     analyzer = Analyzer()
     analyzer.configure({"all": "advisory", "infrahub-vm-required-labels": "mandatory"})
-    props = vm_props(gpu_count=16, labels={})
+    props = vm_props(gpu_count=16, labels=[])
 
     diagnostics, _ = analyzer.analyze(VIRTUAL_MACHINE, "huge", props)
 
@@ -114,7 +114,7 @@ def test_policy_entry_beats_all_and_all_beats_the_policy_level():
 
 
 def test_labels_follow_the_pack_level():
-    props = vm_props(labels={})
+    props = vm_props(labels=[])
 
     advisory, _ = Analyzer(EnforcementLevel.ADVISORY).analyze(
         VIRTUAL_MACHINE, "a", props
@@ -219,7 +219,7 @@ def test_messages_never_carry_user_data_or_the_provider_blob():
     props = vm_props(
         **H100_X8,
         region="US-1",
-        labels={},
+        labels=[],
         security_rules=[rule_props(remote_ip_prefix="0.0.0.0/0")],
     )
 
@@ -237,7 +237,7 @@ def test_policies_never_read_user_data_or_the_provider_blob():
     props = vm_props(
         **H100_X8,
         region="US-1",
-        labels={},
+        labels=[],
         security_rules=[rule_props(remote_ip_prefix="0.0.0.0/0")],
     )
 
