@@ -90,12 +90,14 @@ def runtime_options(info: language_pb2.ProgramInfo) -> dict[str, Any]:
 
 
 def choose_interpreter(
-    info: language_pb2.ProgramInfo, base_env: Mapping[str, str]
+    info: language_pb2.ProgramInfo,
+    base_env: Mapping[str, str],
+    fallback: str = "python3",
 ) -> Interpreter:
     """Picks the Python for a program or policy pack from its runtime options.
 
     A `virtualenv` option (relative to the project root) wins; otherwise
-    `PULUMI_PYTHON_CMD`, otherwise `python3`. Virtualenvs are never created
+    `PULUMI_PYTHON_CMD`, otherwise `fallback`. Virtualenvs are never created
     here: a missing one is an error that says how to make it, so that no run
     reaches for the network.
     """
@@ -117,7 +119,7 @@ def choose_interpreter(
     if venv is None and toolchain == "uv":
         venv = ".venv"
     if not venv:
-        python = base_env.get("PULUMI_PYTHON_CMD") or "python3"
+        python = base_env.get("PULUMI_PYTHON_CMD") or fallback
         return Interpreter(python=python, env=dict(base_env))
     if not isinstance(venv, str):
         raise HostError("Pulumi.yaml's runtime.options.virtualenv must be a string.")
@@ -374,8 +376,12 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     ) -> Iterator[language_pb2.RunPluginResponse]:
         is_policy_pack = request.kind == "analyzer"
         base_env = plugin_environment(request.env)
+        # A pack without a virtualenv of its own runs in this host's Python,
+        # the one chosen for the project, which is likelier to have
+        # `pulumi_policy` than whatever python3 is first on PATH.
+        fallback = sys.executable if is_policy_pack else "python3"
         try:
-            interpreter = choose_interpreter(request.info, base_env)
+            interpreter = choose_interpreter(request.info, base_env, fallback)
         except HostError as problem:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(problem))
 

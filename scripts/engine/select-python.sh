@@ -25,7 +25,8 @@ sp_project_root() {
 # language host, never which one runs the program.
 sp_project_virtualenv() {
   sed -n 's/^[[:space:]]*virtualenv:[[:space:]]*//p' "$1/Pulumi.yaml" 2>/dev/null |
-    head -n 1 | sed -e 's/[[:space:]]#.*$//' -e "s/^[\"']//" -e "s/[\"'][[:space:]]*$//"
+    head -n 1 |
+    sed -e 's/[[:space:]]#.*$//' -e 's/[[:space:]]*$//' -e "s/^[\"']//" -e "s/[\"']$//"
 }
 
 # Prints the absolute path of virtualenv "$1". A relative path is tried
