@@ -15,8 +15,9 @@ effect and on whether repeating it could change the outcome:
 | Any other 4xx | not retried | not retried |
 
 "Repeat cannot change the outcome" covers GET reads, DELETE, and the PUTs
-that replace a whole value (labels, callback URL, names). A DELETE that got
-no answer and then finds nothing (404) counts as done. The actions that the
+that replace a whole value (labels, callback URL, names). A DELETE whose
+answer was lost or a 5xx, and whose retry then finds nothing (404), counts
+as done. The actions that the
 API exposes as GETs (start, stop, hard-reboot, hibernate, hibernate-restore)
 change state, so they are treated as actions: repeated in the new state they
 would be refused with 400.

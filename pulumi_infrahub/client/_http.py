@@ -27,6 +27,7 @@ from pulumi_infrahub.client.errors import (
     ConnectionFailedError,
     InfrahubError,
     ResponseLostError,
+    ServerError,
     TransportError,
     UnexpectedResponseError,
     api_error_from_response,
@@ -228,8 +229,8 @@ class HTTPSession:
                 and method == "DELETE"
                 and lost_earlier
             ):
-                # An earlier try got no answer and this one finds nothing:
-                # the earlier try did the delete.
+                # An earlier try got no answer or a 5xx, and this one finds
+                # nothing: the earlier try did the delete.
                 logger.debug("%s %s: gone after a lost answer", method, path)
                 return {}
 
@@ -240,7 +241,9 @@ class HTTPSession:
             if delay is None:
                 raise error
 
-            lost_earlier = lost_earlier or isinstance(error, ResponseLostError)
+            lost_earlier = lost_earlier or isinstance(
+                error, (ResponseLostError, ServerError)
+            )
             logger.warning(
                 "%s %s failed (%s); retrying in %.1f s (attempt %d of %d)",
                 method,

@@ -148,6 +148,22 @@ class VolumesClient(AreaClient):
         """Delete a detached volume; an attached one is a BadRequestError."""
         self._http.request("DELETE", f"{_ROOT}/{volume_id}")
 
+    def attach_callback(self, volume_id: int, url: str) -> None:
+        """Set the URL the API posts this volume's events to."""
+        path = f"{_ROOT}/{volume_id}/attach-callback"
+        self._http.request(
+            "POST", path, json={"url": url}, repeat=Repeat.IF_UNPROCESSED
+        )
+
+    def update_callback(self, volume_id: int, url: str) -> None:
+        """Replace the volume's callback URL."""
+        path = f"{_ROOT}/{volume_id}/update-callback"
+        self._http.request("PUT", path, json={"url": url})
+
+    def delete_callback(self, volume_id: int) -> None:
+        """Remove the volume's callback URL."""
+        self._http.request("DELETE", f"{_ROOT}/{volume_id}/delete-callback")
+
     def update_attachment(
         self, attachment_id: int, *, protected: bool
     ) -> VolumeAttachment | None:

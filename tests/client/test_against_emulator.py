@@ -10,7 +10,9 @@ what is sent and answered, not about pacing.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -30,6 +32,7 @@ from pulumi_infrahub.client import (
 from pulumi_infrahub.client.models import Flavor, Image, VirtualMachine
 from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR, DEMO_REGION
 from pulumi_infrahub.emulator.faults import Faults
+from pulumi_infrahub.emulator.settings import Delays
 from pulumi_infrahub.emulator.testing import RunningEmulator
 
 PUBLIC_KEY = (
@@ -340,3 +343,46 @@ def test_environment_keypair_and_profile_round_trips(client: InfrahubClient) -> 
     assert client.environments.get_by_name("team-env") is None
     assert fetched.config == {"count": "1"}
     assert client.profiles.get_by_name("small") is None
+
+
+def test_a_fleet_of_32_waits_with_default_polling_shares_its_requests(
+    emulator_factory: Callable[..., RunningEmulator],
+) -> None:
+    booting = emulator_factory(delays=Delays(boot=2.0, public_ip=1.0))
+    fleet = 32
+    infrahub = InfrahubClient(
+        booting.api_key,
+        booting.base_url,
+        retry=RetryPolicy(backoff=0.0),
+        rate_limiter=RateLimiter(requests_per_minute=math.inf),
+    )
+    flavor = next(f for f in infrahub.flavors.get_all(region=DEMO_REGION) if not f.gpu)
+    image = infrahub.images.get_all(region=DEMO_REGION)[0]
+    booting.admin.clear_requests()
+
+    def launch(n: int) -> VirtualMachine:
+        [made] = infrahub.virtual_machines.create(
+            f"fleet-{n}",
+            environment_name=DEMO_ENVIRONMENT,
+            flavor_name=flavor.name,
+            key_name=DEMO_KEYPAIR,
+            image_name=image.name,
+            assign_floating_ip=True,
+        )
+        return infrahub.virtual_machines.wait_until_active(
+            made.id, public_ip=True, timeout=60
+        )
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=fleet) as pool:
+        ready = list(pool.map(launch, range(fleet)))
+    elapsed = time.monotonic() - started
+    infrahub.close()
+
+    sent = booting.admin.requests()
+    lists = [r for r in sent if r["method"] == "GET"]
+    assert all(vm.status == "ACTIVE" and vm.public_ip for vm in ready)
+    assert len(sent) - len(lists) == fleet
+    # One shared list a second at most, plus the first look of each wait:
+    # far from one list per VM per second (32 a second).
+    assert len(lists) <= elapsed + 2 * fleet / 8

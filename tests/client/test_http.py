@@ -171,6 +171,21 @@ def test_delete_that_lost_its_answer_and_then_finds_nothing_succeeds(
     assert len(api.sent) == 2
 
 
+def test_delete_that_failed_with_5xx_and_then_finds_nothing_succeeds(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    api.on(
+        "DELETE",
+        "/core/volumes/3",
+        error(502, "Bad Gateway"),
+        error(404, "Volume not found", "not_found"),
+    )
+
+    client.volumes.delete(3)
+
+    assert len(api.sent) == 2
+
+
 def test_delete_of_a_missing_object_is_still_not_found(
     api: FakeAPI, client: InfrahubClient
 ) -> None:
