@@ -45,6 +45,7 @@ __all__ = [
     "Keypair",
     "Label",
     "MetricSeries",
+    "Name",
     "NameAvailability",
     "NamedRef",
     "Page",
@@ -75,7 +76,14 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _none_to_blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
 Timestamp = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
+# A name the API sent as null reads as "", so one odd object cannot make a
+# whole list unreadable.
+Name = Annotated[str, BeforeValidator(_none_to_blank)]
 
 T = TypeVar("T")
 
@@ -142,7 +150,7 @@ class EnvironmentFeatures(APIModel):
 
 class Environment(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     region: str | None = None
     created_at: Timestamp = None
     features: EnvironmentFeatures | None = None
@@ -173,7 +181,7 @@ class VMQuota(APIModel):
 
 class Keypair(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     environment: EnvironmentRef | None = None
     public_key: str | None = None
     fingerprint: str | None = None
@@ -185,7 +193,7 @@ class Keypair(APIModel):
 
 class Flavor(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     display_name: str | None = None
     region_name: str | None = None
     cpu: int | None = None
@@ -211,7 +219,7 @@ class FlavorGroup(APIModel):
 
 class Image(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     region_name: str | None = None
     type: str | None = None
     version: str | None = None
@@ -233,7 +241,7 @@ class ImageGroup(APIModel):
 
 class Region(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     country: str | None = None
     description: str | None = None
     green_status: str | None = None
@@ -261,7 +269,7 @@ class PricebookEntry(APIModel):
     """The hourly price of one resource kind, as `GET /pricebook` lists it."""
 
     id: StrictInt | None = None
-    name: str
+    name: Name
     value: float | None = None
     original_value: float | None = None
     discount_applied: bool | None = None
@@ -280,7 +288,7 @@ class NameAvailability(APIModel):
 
 class Profile(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     description: str | None = None
     data: str | dict[str, Any] | None = None
     created_at: Timestamp = None
@@ -383,7 +391,7 @@ class VolumeAttachment(APIModel):
 
 class Volume(APIModel):
     id: StrictInt
-    name: str
+    name: Name
     environment: EnvironmentRef | None = None
     description: str | None = None
     volume_type: str | None = None
@@ -436,7 +444,7 @@ class VirtualMachine(APIModel):
     VM has no public IP."""
 
     id: StrictInt
-    name: str
+    name: Name
     status: str | None = None
     vm_state: str | None = None
     power_state: str | None = None

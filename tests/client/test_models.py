@@ -61,3 +61,9 @@ def test_profile_config_accepts_text_or_object() -> None:
     as_object = Profile.model_validate({"id": 1, "name": "p", "data": {"count": "1"}})
 
     assert as_text.config == as_object.config == {"count": "1"}
+
+
+def test_null_name_reads_as_blank_rather_than_failing_the_list() -> None:
+    vm = VirtualMachine.model_validate({"id": 1, "name": None})
+
+    assert vm.name == ""
