@@ -69,3 +69,14 @@ def emulator_factory() -> Iterator[Callable[..., RunningEmulator]]:
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "session_end: run after every other test of the session"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The contract check of everything recorded must see every exchange.
+    items.sort(key=lambda item: item.get_closest_marker("session_end") is not None)
