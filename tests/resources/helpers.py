@@ -1,0 +1,82 @@
+"""What the provider tests share: catalog names, a fast client, and the
+shapes in which the engine hands properties to a provider."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.runtime import rpc
+
+from pulumi_infrahub.client import InfrahubClient, PollSchedule, RateLimiter, RetryPolicy
+from pulumi_infrahub.config import Settings
+from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
+from pulumi_infrahub.emulator.testing import RunningEmulator
+from pulumi_infrahub.resources._provider import InfrahubProvider
+
+IMAGE = "Ubuntu Server 22.04 LTS R535 CUDA 12.2"
+CPU_FLAVOR = "n1-cpu-medium"
+GPU_FLAVOR = "n3-A100x2"
+
+FAST_POLLS = PollSchedule(first=0.01, fast_for=60.0, factor=1.0, maximum=0.01)
+
+
+def fast_client(settings: Settings) -> InfrahubClient:
+    return InfrahubClient(
+        api_key=settings.api_key,
+        base_url=settings.api_url,
+        retry=RetryPolicy(attempts=3, backoff=0.0, jitter=0.0),
+        rate_limiter=RateLimiter(math.inf),
+        poll_schedule=FAST_POLLS,
+    )
+
+
+def configure(provider: InfrahubProvider, emulator: RunningEmulator) -> None:
+    """Configure `provider` as the engine does, with this stack config."""
+    config = {"infrahub:apiKey": emulator.api_key, "infrahub:apiUrl": emulator.base_url}
+    provider.configure(ConfigureRequest(Config(config, "test-project")))
+
+
+@dataclass
+class Infrahub:
+    """The emulator as the provider tests use it."""
+
+    emulator: RunningEmulator
+    client: InfrahubClient
+
+    def configure(self, provider: InfrahubProvider) -> InfrahubProvider:
+        configure(provider, self.emulator)
+        return provider
+
+    def requests(self, method: str | None = None, path: str = "") -> list[dict[str, Any]]:
+        """Requests the emulator logged, filtered by method and path prefix."""
+        return [
+            entry
+            for entry in self.emulator.admin.requests()
+            if (method is None or entry["method"] == method)
+            and entry["path"].split("?")[0].removeprefix("/v1").startswith(path)
+        ]
+
+
+def with_unknowns(props: dict[str, Any]) -> dict[str, Any]:
+    """`props` as a provider receives them in a preview: through the engine's
+    protobuf struct, with `rpc.UNKNOWN` values turned into unknowns."""
+    struct = struct_pb2.Struct()
+    struct.update(props)
+    result: dict[str, Any] = rpc.deserialize_properties(struct, keep_unknowns=True)
+    return result
+
+
+def over_the_wire(props: dict[str, Any]) -> dict[str, Any]:
+    """`props` as a provider receives them after a round trip through the
+    engine: numbers become floats and None values disappear."""
+    struct = struct_pb2.Struct()
+    struct.update({k: v for k, v in props.items() if v is not None})
+    result: dict[str, Any] = rpc.deserialize_properties(struct)
+    return result
+
+
+UNKNOWN = rpc.UNKNOWN
