@@ -8,7 +8,7 @@ secrets and no network. Three fixtures make that short to write:
   from `$PULUMI_INFRAHUB_CLI_BIN` (set by `make test`) or from
   `scripts/get-pulumi.sh`; without a CLI the tests fail, saying how to get one.
 - `emulator` / `start_emulator`: the Infrahub emulator as a separate process
-  on a free port, stopped after the test.
+  on a free port, stopped after the test; `Emulator.api()` calls it directly.
 - `make_project`: a stack in a temporary folder, holding a copy of an example
   program, with `infrahub:apiUrl` and the secret `infrahub:apiKey` set when an
   emulator is given. It returns a `PulumiProject`, whose methods run `pulumi`
@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -403,6 +404,15 @@ class Emulator:
         """What the emulator printed so far."""
         return self.log_path.read_text(errors="replace")
 
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Calls the emulator's API as the tenant of `api_key`, for looking at
+        or changing what it holds behind Pulumi's back. `path` is relative to
+        `base_url`, e.g. `/core/virtual-machines`."""
+        headers = {"api_key": self.api_key, **kwargs.pop("headers", {})}
+        return httpx.request(
+            method, self.base_url + path, headers=headers, timeout=30, **kwargs
+        )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -502,5 +512,6 @@ def start_emulator(tmp_path: Path) -> Iterator[StartEmulator]:
 
 @pytest.fixture
 def emulator(start_emulator: StartEmulator) -> Emulator:
-    """An emulator with default settings, stopped after the test."""
-    return start_emulator()
+    """An emulator whose transitions settle at once (`--no-delays`), accepting
+    the demo key, stopped after the test."""
+    return start_emulator("--no-delays")
