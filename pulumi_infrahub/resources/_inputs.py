@@ -135,6 +135,9 @@ class Failures:
 
     def name(self, props: Mapping[str, Any], key: str = "name") -> str | None:
         """An object name: 1 to 50 characters, no leading or trailing blanks."""
+        if props.get(key) == "":
+            self.add(key, f"{key} is empty; give a name, or leave {key} out.")
+            return None
         value = self.string(props, key, max_length=MAX_NAME)
         if value is not None and value != value.strip():
             self.add(

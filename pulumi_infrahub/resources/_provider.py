@@ -12,6 +12,7 @@ client is shared by every thread.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -21,7 +22,12 @@ from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    ResourceProvider,
+)
 
 from pulumi_infrahub.client import InfrahubClient
 from pulumi_infrahub.client.errors import ConfigurationError, InfrahubError
@@ -41,6 +47,7 @@ __all__ = [
     "connection",
     "existing",
     "merge_options",
+    "settings_failures_reported",
     "use_stack_config",
 ]
 
@@ -115,6 +122,24 @@ def _default_client(settings: Settings) -> InfrahubClient:
 # How a process builds its client; tests swap in one that polls fast and
 # does not back off, so that waits on a zero-delay emulator take no time.
 build_client: Callable[[Settings], InfrahubClient] = _default_client
+
+
+CheckHook = Callable[[Any, dict[str, Any], dict[str, Any]], CheckResult]
+
+
+def settings_failures_reported(check: CheckHook) -> CheckHook:
+    """Turn missing or malformed settings met during `check` into a check
+    failure of the whole resource, so the engine shows the fix as one line
+    and stops before anything is created."""
+
+    @functools.wraps(check)
+    def wrapper(self: Any, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        try:
+            return check(self, olds, news)
+        except ConfigurationError as problem:
+            return CheckResult(news, [CheckFailure("", str(problem))])
+
+    return wrapper
 
 
 class InfrahubProvider(ResourceProvider):

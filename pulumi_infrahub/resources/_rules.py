@@ -161,9 +161,11 @@ def read_rule(
             f"direction {direction!r} is not 'ingress' or 'egress'.",
         )
     protocol = _text(raw, "protocol", failures, prefix)
+    protocol_ok = protocol is not None
     if protocol is not None:
         protocol = protocol.lower()
         if protocols is not None and protocol not in protocols:
+            protocol_ok = False
             failures.add(
                 f"{prefix}protocol",
                 f"protocol {protocol!r} is not one the API accepts."
@@ -205,7 +207,7 @@ def read_rule(
     elif network is not None:
         ethertype = f"IPv{network.version}"
 
-    low, high = _ports(raw, failures, prefix, protocol)
+    low, high = _ports(raw, failures, prefix, protocol if protocol_ok else None)
 
     if len(failures.items) > before:
         return None

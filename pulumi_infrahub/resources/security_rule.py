@@ -32,6 +32,7 @@ from pulumi_infrahub.resources._provider import (
     connection,
     existing,
     merge_options,
+    settings_failures_reported,
 )
 from pulumi_infrahub.resources._rules import (
     RULE_FIELDS,
@@ -55,6 +56,7 @@ OUTPUTS = ("status", "created_at")
 class SecurityRuleProvider(InfrahubProvider):
     """The dynamic provider behind `SecurityRule`."""
 
+    @settings_failures_reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         olds = _olds
         failures = Failures()

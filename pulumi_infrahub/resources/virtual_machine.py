@@ -44,6 +44,7 @@ from pulumi_infrahub.resources._provider import (
     connection,
     existing,
     merge_options,
+    settings_failures_reported,
 )
 from pulumi_infrahub.resources._rules import RuleSpec, is_default_egress, read_rule
 
@@ -142,6 +143,7 @@ class VirtualMachineProvider(InfrahubProvider):
 
     # -- check -------------------------------------------------------------
 
+    @settings_failures_reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         olds = _olds
         failures = Failures()
@@ -197,7 +199,7 @@ class VirtualMachineProvider(InfrahubProvider):
             "timeouts",
             raw_or("timeouts", lambda: failures.timeouts(news, DEFAULT_TIMEOUTS)),
         )
-        rules = raw_or("security_rules", lambda: _inline_rules(failures, news))
+        rules = raw_or("security_rules", lambda: _inline_rules(failures, olds, news))
         take("security_rules", rules)
 
         for key, default in DEFAULTS.items():
@@ -305,16 +307,6 @@ class VirtualMachineProvider(InfrahubProvider):
                 failures.add("key_name", str(missing))
         if changed("volume_name"):
             _check_boot_volume(failures, inputs)
-        rules = inputs["security_rules"]
-        if not has_unknowns(rules) and rules != olds.get("security_rules"):
-            protocols = set(catalog.protocols())
-            for index, rule in enumerate(rules):
-                if rule["protocol"] not in protocols:
-                    failures.add(
-                        f"security_rules[{index}].protocol",
-                        f"protocol {rule['protocol']!r} is not one the API "
-                        "accepts: " + ", ".join(sorted(protocols)) + ".",
-                    )
 
     # -- diff --------------------------------------------------------------
 
@@ -576,7 +568,7 @@ def _profile(failures: Failures, news: Mapping[str, Any]) -> dict[str, str] | No
 
 
 def _inline_rules(
-    failures: Failures, news: Mapping[str, Any]
+    failures: Failures, olds: Mapping[str, Any], news: Mapping[str, Any]
 ) -> list[dict[str, Any]] | None:
     raw = news.get("security_rules")
     if raw is None:
@@ -585,9 +577,14 @@ def _inline_rules(
         failures.add("security_rules", "security_rules must be a list of rules.")
         return None
 
+    # Rules already in place were checked when they were made; only new ones
+    # need the API's list of protocols.
+    protocols = None
+    if list(raw) != olds.get("security_rules"):
+        protocols = connection().catalog.protocols()
     specs: list[RuleSpec] = []
     for index, item in enumerate(raw):
-        spec = read_rule(item, failures, f"security_rules[{index}].", None)
+        spec = read_rule(item, failures, f"security_rules[{index}].", protocols)
         if spec is None:
             continue
         if is_default_egress(spec):

@@ -38,6 +38,7 @@ from pulumi_infrahub.resources._provider import (
     connection,
     existing,
     merge_options,
+    settings_failures_reported,
 )
 
 __all__ = ["Volume", "VolumeArgs", "VolumeProvider"]
@@ -81,6 +82,7 @@ OUTPUTS = (
 class VolumeProvider(InfrahubProvider):
     """The dynamic provider behind `Volume`."""
 
+    @settings_failures_reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         olds = _olds
         failures = Failures()

@@ -36,6 +36,7 @@ from pulumi_infrahub.resources._provider import (
     connection,
     existing,
     merge_options,
+    settings_failures_reported,
 )
 
 __all__ = ["VolumeAttachment", "VolumeAttachmentArgs", "VolumeAttachmentProvider"]
@@ -54,6 +55,7 @@ OUTPUTS = ("status", "device", "created_at")
 class VolumeAttachmentProvider(InfrahubProvider):
     """The dynamic provider behind `VolumeAttachment`."""
 
+    @settings_failures_reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         olds = _olds
         failures = Failures()

@@ -15,6 +15,7 @@ import pytest
 from pulumi_infrahub.config import Settings
 from pulumi_infrahub.emulator.testing import RunningEmulator
 from pulumi_infrahub.resources import _provider
+
 from .helpers import Infrahub, fast_client
 
 ENVIRONMENT_VARIABLES = (

@@ -11,7 +11,12 @@ from google.protobuf import struct_pb2
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
-from pulumi_infrahub.client import InfrahubClient, PollSchedule, RateLimiter, RetryPolicy
+from pulumi_infrahub.client import (
+    InfrahubClient,
+    PollSchedule,
+    RateLimiter,
+    RetryPolicy,
+)
 from pulumi_infrahub.config import Settings
 from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
 from pulumi_infrahub.emulator.testing import RunningEmulator
@@ -51,7 +56,9 @@ class Infrahub:
         configure(provider, self.emulator)
         return provider
 
-    def requests(self, method: str | None = None, path: str = "") -> list[dict[str, Any]]:
+    def requests(
+        self, method: str | None = None, path: str = ""
+    ) -> list[dict[str, Any]]:
         """Requests the emulator logged, filtered by method and path prefix."""
         return [
             entry
@@ -80,3 +87,50 @@ def over_the_wire(props: dict[str, Any]) -> dict[str, Any]:
 
 
 UNKNOWN = rpc.UNKNOWN
+
+
+def vm_program(**fields: Any) -> dict[str, Any]:
+    """VirtualMachine inputs as a program gives them (name left out)."""
+    props: dict[str, Any] = {
+        "name_prefix": "web",
+        "environment_name": DEMO_ENVIRONMENT,
+        "flavor_name": CPU_FLAVOR,
+        "key_name": DEMO_KEYPAIR,
+        "image_name": IMAGE,
+    }
+    props.update(fields)
+    return {key: value for key, value in props.items() if value is not None}
+
+
+def checked(
+    provider: InfrahubProvider,
+    news: dict[str, Any],
+    olds: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The inputs `check` returns; fails the test on any check failure."""
+    result = provider.check(olds or {}, news)
+    reasons = {f.property: f.reason for f in result.failures}
+    assert reasons == {}
+    return result.inputs
+
+
+def check_failures(
+    provider: InfrahubProvider,
+    news: dict[str, Any],
+    olds: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Reasons by property from `check`."""
+    result = provider.check(olds or {}, news)
+    return {f.property: f.reason for f in result.failures}
+
+
+def ssh_rule(**fields: Any) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "direction": "ingress",
+        "protocol": "tcp",
+        "remote_ip_prefix": "203.0.113.0/24",
+        "port_range_min": 22,
+        "port_range_max": 22,
+    }
+    rule.update(fields)
+    return {key: value for key, value in rule.items() if value is not None}
