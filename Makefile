@@ -14,7 +14,7 @@ INSTALLED := $(VENV)/.installed
 TESTS ?= tests
 PYTEST_ARGS ?=
 
-.PHONY: help venv install cli test lint demo demo-down bench chaos
+.PHONY: help venv install cli test lint demo demo-down bench chaos goldens
 
 help:
 	@echo "make venv       create the virtualenv $(VENV)"
@@ -26,6 +26,7 @@ help:
 	@echo "make demo-down  destroy the demo stack and stop the emulator"
 	@echo "make bench      benchmarks"
 	@echo "make chaos      fault-injection runs"
+	@echo "make goldens    record the preview-report goldens again with the real CLI"
 
 venv: $(VENV_PYTHON)
 
@@ -68,3 +69,9 @@ bench: install
 chaos: install
 	@echo "make chaos: not written yet (fault-injection runs against the emulator)." >&2
 	@exit 1
+
+# Real previews against the emulator, recorded as the preview-report goldens
+# (tests/report/golden/); review the diff before committing it.
+goldens: install
+	bin="$$(bash scripts/get-pulumi.sh)"; \
+	PULUMI_INFRAHUB_CLI_BIN="$$bin" $(VENV_PYTHON) tests/report/regenerate_goldens.py

@@ -44,6 +44,8 @@ __all__ = [
     "load_preview",
     "parse_digest",
     "parse_event_log",
+    "read_digest",
+    "read_event_log",
     "render_report",
 ]
 

@@ -124,6 +124,10 @@ def _markdown_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+# Long cells (policy messages, values) wrap instead of stretching the table.
+_TEXT_COLUMN_WIDTH = 72
+
+
 def _text_table(table: Table) -> str:
     alignment = [
         "right" if index in table.right_aligned else "left"
@@ -136,6 +140,7 @@ def _text_table(table: Table) -> str:
         tablefmt="simple",
         colalign=alignment,
         disable_numparse=True,
+        maxcolwidths=_TEXT_COLUMN_WIDTH,
     )
 
 

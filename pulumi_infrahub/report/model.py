@@ -49,6 +49,10 @@ REPLACEMENT_HALVES = frozenset(
 LEVEL_ORDER = ("mandatory", "remediate", "advisory", "warning", "disabled", "none")
 
 _STACK_TYPE = "pulumi:pulumi:Stack"
+
+# The engine's closing error when a run fails; the report's status line says
+# the same, and the causes are listed on their own.
+_VERDICTS = frozenset({"preview failed", "update failed"})
 _PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
@@ -171,13 +175,32 @@ class Preview:
     stack: str = ""
 
     @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Error diagnostics, without the engine's closing verdict."""
+        return tuple(
+            diagnostic
+            for diagnostic in self.diagnostics
+            if diagnostic.severity == "error" and diagnostic.message not in _VERDICTS
+        )
+
+    @property
+    def errored(self) -> bool:
+        """Whether the preview stopped on errors (not only on policy results).
+
+        The plan of an errored preview may be incomplete.
+        """
+        if not self.finished or self.result == "canceled":
+            return True
+        return any(step.failed for step in self.steps) or bool(self.errors)
+
+    @property
     def failed(self) -> bool:
         """Whether the preview did not succeed, by the engine's word or by errors."""
-        if not self.finished or self.result in ("failed", "canceled"):
-            return True
-        if any(step.failed for step in self.steps):
-            return True
-        return any(diagnostic.severity == "error" for diagnostic in self.diagnostics)
+        return (
+            self.errored
+            or self.result == "failed"
+            or any(diagnostic.severity == "error" for diagnostic in self.diagnostics)
+        )
 
     @property
     def mandatory_violations(self) -> tuple[PolicyResult, ...]:

@@ -196,22 +196,28 @@ def _head(preview: Preview) -> list[Block]:
         )
     )
     if not preview.finished:
-        blocks.append(
-            Paragraph(
-                (
-                    "The input stops before the engine's summary: the preview did "
-                    "not finish, and the counts may be incomplete.",
-                ),
-                note=True,
-            )
+        note = (
+            "The input stops before the engine's summary: the preview did not "
+            "finish, so the counts, the bill and the changes may be incomplete."
         )
+        blocks.append(Paragraph((note,), note=True))
+    elif preview.errored:
+        note = (
+            "The preview stopped on errors: the counts, the bill and the changes "
+            "cover only what it planned before."
+        )
+        blocks.append(Paragraph((note,), note=True))
     return blocks
 
 
 def _status(preview: Preview) -> str:
-    mandatory = len(preview.mandatory_violations)
-    if mandatory:
-        return f"blocked by {_plural(mandatory, 'mandatory policy violation')}"
+    verdicts = ["failed"] if preview.errored else []
+    if mandatory := len(preview.mandatory_violations):
+        verdicts.append(
+            f"blocked by {_plural(mandatory, 'mandatory policy violation')}"
+        )
+    if verdicts:
+        return ", ".join(verdicts)
     if preview.failed:
         return "failed"
     changes = sum(count for op, count in preview.counts.items() if op != "same")
@@ -223,9 +229,7 @@ def _errors(preview: Preview) -> list[Line]:
     for step in preview.steps:
         if step.failed and not any(d.urn == step.urn for d in preview.diagnostics):
             lines.append((*_resource_name(step.urn), ": the planned step failed."))
-    for diagnostic in preview.diagnostics:
-        if diagnostic.severity == "error":
-            lines.append(_diagnostic_line(diagnostic))
+    lines.extend(_diagnostic_line(diagnostic) for diagnostic in preview.errors)
     return lines
 
 
@@ -408,9 +412,11 @@ def _signed_money(value: float) -> str:
 
 
 def _ordered(steps: Sequence[ResourceStep]) -> list[ResourceStep]:
-    def rank(step: ResourceStep) -> tuple[int, int]:
+    # By importance, then by name: the engine plans in parallel, so the order
+    # of its events changes from run to run.
+    def rank(step: ResourceStep) -> tuple[int, int, str, str]:
         op = _OP_ORDER.index(step.op) if step.op in _OP_ORDER else len(_OP_ORDER)
-        return (0 if step.failed else 1), op
+        return (0 if step.failed else 1), op, step.short_type, step.name
 
     return sorted(steps, key=rank)
 
@@ -431,6 +437,8 @@ def _resource_blocks(step: ResourceStep) -> list[Block]:
         notes.append(("The preview failed for this resource.",))
     if step.op == "replace" and step.replace_reasons:
         notes.append(("Replaced because of ", *_names(step.replace_reasons), "."))
+    elif step.op == "replace":
+        notes.append(("The provider named no property that forces this replacement.",))
     if step.internal_only:
         notes.append(("Only internal provider data changed.",))
     if step.op == "delete" and step.old is not None and step.old.id:
