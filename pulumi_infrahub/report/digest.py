@@ -126,13 +126,12 @@ def _step(
 
 
 def _diagnostics(digest: Mapping[str, Any]) -> list[Diagnostic]:
-    return [
-        Diagnostic(
-            str(item.get("severity")),
-            str(item.get("message", "")).strip(),
-            str(item.get("urn", "")),
-        )
-        for item in digest.get("diagnostics") or []
-        if item.get("severity") in ("error", "warning")
-        and str(item.get("message", "")).strip()
-    ]
+    found: list[Diagnostic] = []
+    for item in digest.get("diagnostics") or []:
+        severity = str(item.get("severity", ""))
+        # The digest glues the severity prefix onto the message.
+        message = str(item.get("message", "")).strip()
+        message = message.removeprefix(f"{severity}: ").strip()
+        if severity in ("error", "warning") and message:
+            found.append(Diagnostic(severity, message, str(item.get("urn", ""))))
+    return found

@@ -355,15 +355,14 @@ def _bill(bill: GpuBill) -> list[Block]:
     notes.extend(_fleet_notes("Before", before))
     notes.extend(_fleet_notes("After", after))
     if bill.unlisted_unchanged:
-        unlisted = bill.unlisted_unchanged
         notes.append(
             (
-                f"{_plural(unlisted, 'unchanged resource')} "
-                f"{'is' if unlisted == 1 else 'are'} not counted: ",
+                "Unchanged VMs are not counted: ",
                 Code("--json"),
-                " output lists unchanged resources only with ",
+                f" output leaves out the {bill.unlisted_unchanged} unchanged "
+                "resources unless the preview ran with ",
                 Code("--show-sames"),
-                "; the event log always does.",
+                "; the event log always lists them.",
             )
         )
     blocks.extend(Paragraph(note, note=True) for note in notes)

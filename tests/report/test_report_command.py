@@ -144,7 +144,8 @@ def test_json_digest_alone_is_accepted(
     assert status == 0
     out = capsys.readouterr().out
     assert "`pulumi preview --json` leaves policy results out" in out
-    assert "1 unchanged resource is not counted" in out
+    assert "Unchanged VMs are not counted" in out
+    assert "leaves out the 1 unchanged resources" in out
 
 
 def test_prices_come_from_the_api_pricebook(

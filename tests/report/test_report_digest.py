@@ -84,12 +84,26 @@ def test_digest_after_policy_pack_install_noise_is_read() -> None:
 
 
 def test_digest_error_diagnostics_fail_the_preview() -> None:
-    digest = {"diagnostics": [{"message": "program crashed", "severity": "error"}]}
+    digest = {
+        "diagnostics": [{"message": "error: program crashed\n", "severity": "error"}]
+    }
 
     preview = parse_digest(json.dumps(digest))
 
     assert preview.failed
     assert preview.diagnostics[0].message == "program crashed"
+
+
+def test_digest_verdict_alone_fails_without_being_an_error() -> None:
+    digest = {
+        "diagnostics": [{"message": "error: preview failed\n", "severity": "error"}]
+    }
+
+    preview = parse_digest(json.dumps(digest))
+
+    assert preview.failed
+    assert not preview.errored
+    assert preview.errors == ()
 
 
 def test_event_log_passed_as_digest_is_refused_with_a_hint() -> None:
