@@ -9,6 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_infrahub.emulator.encoding import RenderCache
 from pulumi_infrahub.emulator.faults import FaultState
 from pulumi_infrahub.emulator.settings import Clock, EmulatorSettings
 from pulumi_infrahub.emulator.store import Store
@@ -90,6 +91,7 @@ class Runtime:
     store: Store
     faults: FaultState
     limiter: RateLimiter
+    render_cache: RenderCache = field(default_factory=RenderCache)
     request_log: deque[LoggedRequest] = field(
         default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE)
     )

@@ -288,6 +288,7 @@ class Store:
         self.faults = faults
         self.clock = settings.clock
         self._lock = threading.RLock()
+        self._generation = 0
         self._rng = random.Random(settings.random_seed)
         self._accepted = {tenant_id_for_key(key) for key in settings.accepted_keys}
         self._steps: dict[str, Step] = {
@@ -302,6 +303,7 @@ class Store:
     # -- bookkeeping ----------------------------------------------------
 
     def _clear(self) -> None:
+        self._generation += 1
         self.tenants: dict[str, Tenant] = {}
         self._pending: list[tuple[float, int, str, str, tuple[int, ...]]] = []
         self._sequence = 0
@@ -322,6 +324,11 @@ class Store:
         self._next_ids[kind] = value + 1
         return value
 
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever any state may have changed."""
+        return self._generation
+
     @contextmanager
     def reading(self) -> Iterator[float]:
         """Hold the lock with every due step applied; yields the time."""
@@ -336,7 +343,10 @@ class Store:
         with self._lock:
             now = self.clock.now()
             self._settle(now)
-            yield now
+            try:
+                yield now
+            finally:
+                self._generation += 1
             self._save()
 
     def tenant_for_key(self, key: str) -> Tenant | None:
@@ -390,6 +400,7 @@ class Store:
         pending = self._pending
         while pending and pending[0][0] <= now:
             due, _, tenant_id, step, args = heapq.heappop(pending)
+            self._generation += 1
             tenant = self.tenants.get(tenant_id)
             if tenant is not None:
                 self._steps[step](tenant, due, args)

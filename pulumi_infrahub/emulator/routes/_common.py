@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
+from pulumi_infrahub.emulator.encoding import RawJson, encode
 from pulumi_infrahub.emulator.errors import bad_request
 from pulumi_infrahub.emulator.runtime import Runtime
-from pulumi_infrahub.emulator.schemas import envelope
 from pulumi_infrahub.emulator.store import Store, Tenant
 
 T = TypeVar("T")
@@ -18,37 +18,49 @@ T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
 
 
-def _runtime(request: Request) -> Runtime:
+def caller(request: Request) -> tuple[Store, Tenant]:
+    """The store and the caller's tenant.
+
+    Routes call this rather than declaring dependencies: FastAPI's dependency
+    injection costs more than the whole of a VM get.
+    """
+    runtime: Runtime = request.app.state.runtime
+    # Put there by the gate, which refuses requests without a valid key.
+    tenant: Tenant = request.scope["state"]["tenant"]
+    return runtime.store, tenant
+
+
+def cached(request: Request, key: Hashable, build: Callable[[], Any]) -> RawJson:
+    """`build()` encoded, reused until the store changes."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.render_cache.get(runtime.store.generation, key, build)
+
+
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def _store(request: Request) -> Store:
-    return _runtime(request).store
-
-
-def _tenant(request: Request) -> Tenant:
-    # Put there by the gate, which refuses requests without a valid key.
-    tenant: Tenant = request.scope["state"]["tenant"]
-    return tenant
-
-
+# For the admin routes, where speed does not matter.
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-StoreDep = Annotated[Store, Depends(_store)]
-TenantDep = Annotated[Tenant, Depends(_tenant)]
 PageQuery = Annotated[int | None, Query()]
 PageSizeQuery = Annotated[int | None, Query(alias="pageSize")]
 SearchQuery = Annotated[str | None, Query(alias="search")]
 
 
-def ok(message: str, status: int = 200, **payload: Any) -> JSONResponse:
+def ok(message: str, status: int = 200, **payload: Any) -> Response:
     """A success in the `{status: true, message, ...}` envelope."""
-    return JSONResponse(envelope(message, **payload), status)
+    parts = [b'"status":true', b'"message":' + encode(message)]
+    for key, value in payload.items():
+        data = value.data if isinstance(value, RawJson) else encode(value)
+        parts.append(encode(key) + b":" + data)
+    body = b"{" + b",".join(parts) + b"}"
+    return Response(body, status, media_type="application/json")
 
 
-def bare(body: dict[str, Any]) -> JSONResponse:
+def bare(body: dict[str, Any]) -> Response:
     """A success without the envelope (stocks, metrics, name checks)."""
-    return JSONResponse(body)
+    return Response(encode(body), media_type="application/json")
 
 
 def search(items: Sequence[T], text: str | None, key: Callable[[T], str]) -> list[T]:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from pulumi_infrahub.emulator import catalog
 from pulumi_infrahub.emulator.errors import not_found
 from pulumi_infrahub.emulator.routes._common import (
-    StoreDep,
-    TenantDep,
     bare,
+    caller,
     ok,
     paginate,
     search,
@@ -35,7 +34,7 @@ def _check_region(region: str | None) -> None:
 
 
 @router.get("/regions")
-async def list_regions(tenant: TenantDep) -> JSONResponse:
+async def list_regions() -> Response:
     regions = [
         {
             "id": region_id,
@@ -51,10 +50,9 @@ async def list_regions(tenant: TenantDep) -> JSONResponse:
 
 
 @router.get("/flavors")
-async def list_flavors(
-    store: StoreDep, tenant: TenantDep, region: str | None = None
-) -> JSONResponse:
+async def list_flavors(request: Request, region: str | None = None) -> Response:
     """Flavors grouped by GPU model and region; CPU-only ones under `gpu: ""`."""
+    store, _ = caller(request)
     _check_region(region)
     groups: dict[tuple[str, str], list[catalog.Flavor]] = {}
     for flavor in catalog.FLAVORS:
@@ -81,13 +79,12 @@ async def list_flavors(
 
 @router.get("/images")
 async def list_images(
-    tenant: TenantDep,
     region: str | None = None,
     include_public: bool = True,
     search_text: Annotated[str | None, Query(alias="search")] = None,
     page: int | None = None,
     per_page: int | None = None,
-) -> JSONResponse:
+) -> Response:
     """Images grouped by region and type; paged with `per_page`."""
     _check_region(region)
     images = [
@@ -114,7 +111,7 @@ async def list_images(
 
 
 @router.get("/images/{image_id}")
-async def get_image(image_id: int, tenant: TenantDep) -> JSONResponse:
+async def get_image(image_id: int) -> Response:
     image = catalog.IMAGES_BY_ID.get(image_id)
     if image is None:
         raise not_found(f"Image with ID {image_id} not found.")
@@ -122,14 +119,14 @@ async def get_image(image_id: int, tenant: TenantDep) -> JSONResponse:
 
 
 @router.get("/image/name-availability/{name}")
-async def image_name_availability(name: str, tenant: TenantDep) -> JSONResponse:
+async def image_name_availability(name: str) -> Response:
     taken = any(image.name == name for image in catalog.IMAGES)
     message = "This name is already in use" if taken else "This name is available"
     return bare({"name": name, "available": not taken, "message": message})
 
 
 @router.get("/sg-rules-protocols")
-async def list_protocols(tenant: TenantDep) -> JSONResponse:
+async def list_protocols() -> Response:
     return ok(
         "Getting security rule protocols successful",
         protocols=list(catalog.PROTOCOLS),
@@ -137,8 +134,9 @@ async def list_protocols(tenant: TenantDep) -> JSONResponse:
 
 
 @router.get("/stocks")
-async def list_stocks(store: StoreDep, tenant: TenantDep) -> JSONResponse:
+async def list_stocks(request: Request) -> Response:
     """GPU stock per region and model; answered without the envelope."""
+    store, _ = caller(request)
     stocks = []
     with store.reading():
         for _, region, _ in catalog.REGIONS:
@@ -168,7 +166,7 @@ async def list_stocks(store: StoreDep, tenant: TenantDep) -> JSONResponse:
 
 
 @router.get("/gpus")
-async def list_gpus(tenant: TenantDep) -> JSONResponse:
+async def list_gpus() -> Response:
     models: dict[str, list[str]] = {}
     for region, model in catalog.GPU_CAPACITY:
         models.setdefault(model, []).append(region)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from pulumi_infrahub.emulator.routes._common import (
     PageQuery,
     PageSizeQuery,
     SearchQuery,
-    StoreDep,
-    TenantDep,
     bare,
+    caller,
     ok,
     paginate,
 )
@@ -27,13 +26,13 @@ router = APIRouter(prefix="/v1/core/environments")
 
 @router.get("")
 async def list_environments(
-    store: StoreDep,
-    tenant: TenantDep,
+    request: Request,
     page: PageQuery = None,
     page_size: PageSizeQuery = None,
     search_text: SearchQuery = None,
-) -> JSONResponse:
+) -> Response:
     """Environments; `search` matches the id, the name or the region."""
+    store, tenant = caller(request)
     with store.reading():
         environments = list(tenant.environments.values())
         if search_text:
@@ -52,9 +51,10 @@ async def list_environments(
 
 @router.post("")
 async def create_environment(
-    payload: CreateEnvironmentPayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+    payload: CreateEnvironmentPayload, request: Request
+) -> Response:
     """Names are unique across the whole organisation, all regions."""
+    store, tenant = caller(request)
     with store.changing():
         environment = store.create_environment(tenant, payload.name, payload.region)
         rendered = render_environment(environment)
@@ -64,9 +64,8 @@ async def create_environment(
 
 
 @router.get("/name-availability/{name}")
-async def environment_name_availability(
-    name: str, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def environment_name_availability(name: str, request: Request) -> Response:
+    store, tenant = caller(request)
     with store.reading():
         taken = tenant.environment_named(name) is not None
     message = "This name is already in use" if taken else "This name is available"
@@ -74,9 +73,8 @@ async def environment_name_availability(
 
 
 @router.get("/{environment_id}")
-async def get_environment(
-    environment_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def get_environment(environment_id: int, request: Request) -> Response:
+    store, tenant = caller(request)
     with store.reading():
         rendered = render_environment(store.environment(tenant, environment_id))
     return ok("Getting detail successful", environment=rendered)
@@ -84,9 +82,10 @@ async def get_environment(
 
 @router.put("/{environment_id}")
 async def rename_environment(
-    environment_id: int, payload: RenamePayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+    environment_id: int, payload: RenamePayload, request: Request
+) -> Response:
     """Only the name can change; the region is fixed."""
+    store, tenant = caller(request)
     with store.changing():
         environment = store.rename_environment(tenant, environment_id, payload.name)
         rendered = render_environment(environment)
@@ -96,20 +95,18 @@ async def rename_environment(
 
 
 @router.delete("/{environment_id}")
-async def delete_environment(
-    environment_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def delete_environment(environment_id: int, request: Request) -> Response:
     """405 while the environment still holds VMs, volumes or keypairs."""
+    store, tenant = caller(request)
     with store.changing():
         store.delete_environment(tenant, environment_id)
     return ok(f"Environment {environment_id} is deleted successfully")
 
 
 @router.get("/{environment_id}/vm-quota")
-async def vm_quota(
-    environment_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def vm_quota(environment_id: int, request: Request) -> Response:
     """The per-environment VM limit that the subnet size sets."""
+    store, tenant = caller(request)
     with store.reading():
         environment = store.environment(tenant, environment_id)
         current = sum(

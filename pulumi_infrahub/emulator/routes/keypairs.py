@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from pulumi_infrahub.emulator import catalog
 from pulumi_infrahub.emulator.routes._common import (
     PageQuery,
     PageSizeQuery,
     SearchQuery,
-    StoreDep,
-    TenantDep,
+    caller,
     ok,
     paginate,
     search,
@@ -27,13 +26,13 @@ router = APIRouter(prefix="/v1/core")
 
 @router.get("/keypairs")
 async def list_keypairs(
-    store: StoreDep,
-    tenant: TenantDep,
+    request: Request,
     page: PageQuery = None,
     page_size: PageSizeQuery = None,
     search_text: SearchQuery = None,
-) -> JSONResponse:
+) -> Response:
     """There is no GET by id: keypairs are read back through this list."""
+    store, tenant = caller(request)
     with store.reading():
         keypairs = search(list(tenant.keypairs.values()), search_text, lambda k: k.name)
         chosen, paging = paginate(keypairs, page, page_size)
@@ -42,9 +41,8 @@ async def list_keypairs(
 
 
 @router.post("/keypairs")
-async def import_keypair(
-    payload: ImportKeypairPayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def import_keypair(payload: ImportKeypairPayload, request: Request) -> Response:
+    store, tenant = caller(request)
     with store.changing():
         keypair = store.import_keypair(
             tenant, payload.name, payload.environment_name, payload.public_key
@@ -55,8 +53,9 @@ async def import_keypair(
 
 @router.put("/keypair/{keypair_id}")
 async def rename_keypair(
-    keypair_id: int, payload: RenamePayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+    keypair_id: int, payload: RenamePayload, request: Request
+) -> Response:
+    store, tenant = caller(request)
     with store.changing():
         keypair = store.rename_keypair(tenant, keypair_id, payload.name)
         rendered = render_keypair(tenant, keypair)
@@ -64,10 +63,9 @@ async def rename_keypair(
 
 
 @router.delete("/keypair/{keypair_id}")
-async def delete_keypair(
-    keypair_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def delete_keypair(keypair_id: int, request: Request) -> Response:
     """VMs that use the key keep running."""
+    store, tenant = caller(request)
     with store.changing():
         store.delete_keypair(tenant, keypair_id)
     return ok(
@@ -77,7 +75,7 @@ async def delete_keypair(
 
 
 @router.get("/supported-keypairs")
-async def supported_keypairs(tenant: TenantDep) -> JSONResponse:
+async def supported_keypairs() -> Response:
     return ok(
         "Getting supported keypairs successful",
         supported_key_types=list(catalog.SUPPORTED_KEY_TYPES),

@@ -7,17 +7,17 @@ VM), `Cloud-SSD` (per GB) and `Public IP` (per address), all per hour.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from pulumi_infrahub.emulator import catalog
-from pulumi_infrahub.emulator.routes._common import TenantDep
+from pulumi_infrahub.emulator.encoding import encode
 from pulumi_infrahub.emulator.schemas import timestamp
 
 router = APIRouter(prefix="/v1")
 
 
 @router.get("/pricebook")
-async def get_pricebook(tenant: TenantDep) -> JSONResponse:
+async def get_pricebook() -> Response:
     start = timestamp(catalog.CATALOG_CREATED_AT)
     entries = [
         {
@@ -31,4 +31,4 @@ async def get_pricebook(tenant: TenantDep) -> JSONResponse:
         }
         for index, (name, price) in enumerate(catalog.PRICES.items(), 1)
     ]
-    return JSONResponse(entries)
+    return Response(encode(entries), media_type="application/json")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from pulumi_infrahub.emulator import catalog
 from pulumi_infrahub.emulator.routes._common import (
     PageQuery,
     PageSizeQuery,
     SearchQuery,
-    StoreDep,
-    TenantDep,
     bare,
+    caller,
     ok,
     paginate,
     search,
@@ -30,10 +29,9 @@ router = APIRouter(prefix="/v1/core")
 
 
 @router.post("/volumes")
-async def create_volume(
-    payload: CreateVolumePayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def create_volume(payload: CreateVolumePayload, request: Request) -> Response:
     """A new volume, `creating` until it is `available`."""
+    store, tenant = caller(request)
     with store.changing():
         volume = store.create_volume(
             tenant,
@@ -51,14 +49,14 @@ async def create_volume(
 
 @router.get("/volumes")
 async def list_volumes(
-    store: StoreDep,
-    tenant: TenantDep,
+    request: Request,
     page: PageQuery = None,
     page_size: PageSizeQuery = None,
     search_text: SearchQuery = None,
     environment: str | None = None,
-) -> JSONResponse:
+) -> Response:
     """Volumes oldest first; `environment` takes an environment id or name."""
+    store, tenant = caller(request)
     with store.reading():
         volumes = search(list(tenant.volumes.values()), search_text, lambda v: v.name)
         if environment:
@@ -74,9 +72,8 @@ async def list_volumes(
 
 
 @router.get("/volumes/{volume_id}")
-async def get_volume(
-    volume_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def get_volume(volume_id: int, request: Request) -> Response:
+    store, tenant = caller(request)
     with store.reading():
         volume = store.volume(tenant, volume_id)
         rendered = render_volume(tenant, volume, detail=True)
@@ -85,9 +82,10 @@ async def get_volume(
 
 @router.patch("/volumes/{volume_id}")
 async def move_volume(
-    volume_id: int, payload: UpdateVolumePayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+    volume_id: int, payload: UpdateVolumePayload, request: Request
+) -> Response:
     """Move a detached volume to another environment of the same region."""
+    store, tenant = caller(request)
     with store.changing():
         volume, updates = store.move_volume(tenant, volume_id, payload.environment_name)
         rendered = render_volume(tenant, volume, detail=True)
@@ -95,24 +93,22 @@ async def move_volume(
 
 
 @router.delete("/volumes/{volume_id}")
-async def delete_volume(
-    volume_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def delete_volume(volume_id: int, request: Request) -> Response:
     """Refused while attached; otherwise `deleting`, then gone."""
+    store, tenant = caller(request)
     with store.changing():
         store.delete_volume(tenant, volume_id)
     return ok("Volume is being deleted.")
 
 
 @router.get("/volume-types")
-async def volume_types(tenant: TenantDep) -> JSONResponse:
+async def volume_types() -> Response:
     return ok("Retrieved Volume Types.", volume_types=list(catalog.VOLUME_TYPES))
 
 
 @router.get("/volume/name-availability/{name}")
-async def volume_name_availability(
-    name: str, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def volume_name_availability(name: str, request: Request) -> Response:
+    store, tenant = caller(request)
     with store.reading():
         taken = any(v.name == name for v in tenant.volumes.values())
     message = "This name is already in use" if taken else "This name is available"
@@ -121,12 +117,10 @@ async def volume_name_availability(
 
 @router.patch("/volume-attachments/{volume_attachment_id}")
 async def update_attachment(
-    volume_attachment_id: int,
-    payload: UpdateVolumeAttachmentPayload,
-    store: StoreDep,
-    tenant: TenantDep,
-) -> JSONResponse:
+    volume_attachment_id: int, payload: UpdateVolumeAttachmentPayload, request: Request
+) -> Response:
     """Set or clear `protected`, which blocks detaching."""
+    store, tenant = caller(request)
     with store.changing():
         attachment = store.protect_attachment(
             tenant, volume_attachment_id, payload.protected
@@ -137,8 +131,9 @@ async def update_attachment(
 
 @router.post("/volumes/{volume_id}/attach-callback")
 async def attach_volume_callback(
-    volume_id: int, payload: CallbackPayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+    volume_id: int, payload: CallbackPayload, request: Request
+) -> Response:
+    store, tenant = caller(request)
     with store.changing():
         volume = store.set_volume_callback(tenant, volume_id, payload.url)
     return ok(
@@ -149,8 +144,9 @@ async def attach_volume_callback(
 
 @router.put("/volumes/{volume_id}/update-callback")
 async def update_volume_callback(
-    volume_id: int, payload: CallbackPayload, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+    volume_id: int, payload: CallbackPayload, request: Request
+) -> Response:
+    store, tenant = caller(request)
     with store.changing():
         volume = store.set_volume_callback(tenant, volume_id, payload.url)
     return ok(
@@ -159,9 +155,8 @@ async def update_volume_callback(
 
 
 @router.delete("/volumes/{volume_id}/delete-callback")
-async def delete_volume_callback(
-    volume_id: int, store: StoreDep, tenant: TenantDep
-) -> JSONResponse:
+async def delete_volume_callback(volume_id: int, request: Request) -> Response:
+    store, tenant = caller(request)
     with store.changing():
         volume = store.set_volume_callback(tenant, volume_id, None)
     return ok(f"Callback URL deleted successfully in volume {volume.name}.")
