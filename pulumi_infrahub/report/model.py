@@ -30,9 +30,6 @@ __all__ = [
     "split_urn",
 ]
 
-# Headline operations, in the order a reviewer reads them.
-HEADLINE_OPS = ("create", "update", "replace", "delete", "same")
-
 # Halves of a replacement: the logical `replace` step stands for both.
 REPLACEMENT_HALVES = frozenset(
     {
@@ -88,12 +85,6 @@ class ResourceState:
     id: str
     inputs: Mapping[str, Any]
     outputs: Mapping[str, Any]
-
-    def value(self, key: str) -> Any:
-        """An input, else the output of the same name, else `MISSING`."""
-        if key in self.inputs:
-            return self.inputs[key]
-        return self.outputs.get(key, MISSING)
 
 
 @dataclass(frozen=True)

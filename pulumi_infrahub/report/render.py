@@ -3,10 +3,11 @@
 The report reads top-down in the order a reviewer decides: status and counts,
 errors, policy results, the GPU bill, then each changed resource. Hosts cut
 comments at 65,536 characters, so the report is built under a budget: the
-head, errors, policy results and bill always stay; resource details are kept
-in order of importance (replacements, deletions, updates, creations) while
-they fit, the rest are listed by name while that fits, and a closing note
-says what was left out.
+head, errors, policy results and bill stay (errors and policy results are
+shortened only when they alone pass the limit); resource details are kept in
+order of importance (replacements, deletions, updates, creations) while they
+fit, the rest are listed by name while that fits, and a closing note says
+what was left out.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pulumi_infrahub.report.document import (
     Strong,
     Table,
     render_block,
+    render_blocks,
 )
 from pulumi_infrahub.report.model import (
     LEVEL_ORDER,
@@ -130,6 +132,8 @@ class _Layout:
 
         rest = self.changed[kept:]
         listed: list[Line] = []
+        # The closing note is a few hundred characters at most; the list of
+        # names may use the rest of the room kept for it.
         room += _NOTE_RESERVE // 2
         for step in rest:
             item = _resource_title(step)
@@ -155,8 +159,7 @@ class _Layout:
         blocks.extend(details)
         blocks.extend(warnings)
         blocks.extend(_cut_note(cut, limit))
-        text = "\n\n".join(filter(None, (render_block(b, self.fmt) for b in blocks)))
-        return _hard_cut(text + "\n", limit)
+        return _hard_cut(render_blocks(blocks, self.fmt), limit)
 
     def _fit_essentials(self, limit: int) -> tuple[int, int]:
         errors, policies = len(self.errors), len(self.policies)
