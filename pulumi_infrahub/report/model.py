@@ -205,10 +205,6 @@ class Preview:
         return counts
 
     @property
-    def has_changes(self) -> bool:
-        return any(op != "same" and count for op, count in self.counts.items())
-
-    @property
     def changed_steps(self) -> tuple[ResourceStep, ...]:
         return tuple(step for step in self.steps if step.op != "same")
 
@@ -306,7 +302,7 @@ def _changes(
     visible = [(path, kind) for path, kind in entries if not _is_internal_path(path)]
     changes = [
         _change(path, kind, old, new, input_side[path], replace_keys)
-        for path, kind in sorted(visible)
+        for path, kind in sorted(visible, key=lambda entry: _path_order(entry[0]))
     ]
     return tuple(changes), bool(entries) and not visible
 
@@ -333,6 +329,14 @@ def _change(
         forces_replacement=forces,
         old=old_value,
         new=new_value,
+    )
+
+
+def _path_order(path: str) -> tuple[tuple[int, int, str], ...]:
+    # `rules[2]` before `rules[10]`: indexes compare as numbers.
+    return tuple(
+        (0, part, "") if isinstance(part, int) else (1, 0, part)
+        for part in parse_path(path)
     )
 
 

@@ -256,3 +256,19 @@ def test_json_digest_passed_as_event_log_is_refused_with_a_hint() -> None:
 
     with pytest.raises(ReportInputError, match="pass it with --json"):
         parse_event_log([digest])
+
+
+def test_changes_are_listed_in_path_order_with_numeric_indexes() -> None:
+    labels_before = [f"l{i}" for i in range(11)]
+    labels_after = [*labels_before[:2], "changed", *labels_before[3:10], "last"]
+    old = state(VM, "web", vm_inputs(labels=labels_before))
+    new = state(VM, "web", vm_inputs(labels=labels_after))
+    detailed = {"labels[10]": "update", "labels[2]": "update", "flavor_name": "update"}
+    lines = log(
+        step("update", VM, "web", old=old, new=new, detailed=detailed), summary()
+    )
+
+    (web,) = parse_event_log(lines).steps
+
+    assert [c.path for c in web.changes] == ["flavor_name", "labels[2]", "labels[10]"]
+    assert (web.changes[1].old, web.changes[1].new) == ("l2", "changed")
