@@ -184,6 +184,7 @@ class _ExchangeCapture:
                 status=self._status,
                 body=redact(body),
                 tenant=self.tenant,
+                at=self.runtime.settings.clock.now(),
             )
         )
         recorder = self.runtime.settings.exchange_recorder

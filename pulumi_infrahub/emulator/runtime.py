@@ -71,9 +71,13 @@ class LoggedRequest:
     status: int
     body: Any
     tenant: str | None
+    at: float = 0.0
+    """When the answer went out, in seconds since the epoch (emulator clock),
+    so that request rates can be measured from the log."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "at": self.at,
             "method": self.method,
             "path": self.path,
             "query": self.query,
