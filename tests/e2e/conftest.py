@@ -327,6 +327,58 @@ def example_path(example: str | Path) -> Path:
 MakeProject = Callable[..., PulumiProject]
 
 
+def new_project(
+    pulumi_bin: Path,
+    root: Path,
+    example: str | Path,
+    *,
+    emulator: Emulator | None = None,
+    config: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    name: str | None = None,
+    stack: str = "e2e",
+) -> PulumiProject:
+    """A stack in the new folder `root`, holding a copy of `example` (a folder
+    under examples/ by name, or any program folder by path), created and with
+    its config set. The `make_project` fixture calls this; so do the
+    benchmarks, outside pytest."""
+    source = example_path(example)
+    program_dir = root / "program"
+    shutil.copytree(
+        source,
+        program_dir,
+        ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"),
+    )
+    project_name = name or re.sub(r"[^A-Za-z0-9-]", "-", source.name)
+    write_project_file(program_dir, project_name, project_virtualenv())
+
+    for folder in ("home", "state", "scratch"):
+        (root / folder).mkdir()
+    project_env = base_environment(root / "home", root / "state")
+    project_env["PATH"] = os.pathsep.join(
+        [str(pulumi_bin), project_env.get("PATH", "")]
+    )
+    project_env.update(env or {})
+
+    project = PulumiProject(
+        program_dir=program_dir,
+        name=project_name,
+        stack=stack,
+        env=project_env,
+        scratch_dir=root / "scratch",
+    )
+    project.run("stack", "init", stack, "--secrets-provider", "passphrase")
+    if emulator is not None:
+        project.config_set("infrahub:apiUrl", emulator.base_url)
+        project.config_set("infrahub:apiKey", emulator.api_key, secret=True)
+    for key, value in (config or {}).items():
+        project.config_set(key, value)
+    for key, value in (secrets or {}).items():
+        project.config_set(key, value, secret=True)
+    return project
+
+
 @pytest.fixture
 def make_project(pulumi_bin: Path, tmp_path: Path) -> MakeProject:
     """Returns `make(example, *, emulator=None, config={}, secrets={},
@@ -337,53 +389,10 @@ def make_project(pulumi_bin: Path, tmp_path: Path) -> MakeProject:
     """
     made = 0
 
-    def make(
-        example: str | Path,
-        *,
-        emulator: Emulator | None = None,
-        config: Mapping[str, str] | None = None,
-        secrets: Mapping[str, str] | None = None,
-        env: Mapping[str, str] | None = None,
-        name: str | None = None,
-        stack: str = "e2e",
-    ) -> PulumiProject:
+    def make(example: str | Path, **options: Any) -> PulumiProject:
         nonlocal made
         made += 1
-        source = example_path(example)
-        root = tmp_path / f"project-{made}"
-        program_dir = root / "program"
-        shutil.copytree(
-            source,
-            program_dir,
-            ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"),
-        )
-        project_name = name or re.sub(r"[^A-Za-z0-9-]", "-", source.name)
-        write_project_file(program_dir, project_name, project_virtualenv())
-
-        for folder in ("home", "state", "scratch"):
-            (root / folder).mkdir()
-        project_env = base_environment(root / "home", root / "state")
-        project_env["PATH"] = os.pathsep.join(
-            [str(pulumi_bin), project_env.get("PATH", "")]
-        )
-        project_env.update(env or {})
-
-        project = PulumiProject(
-            program_dir=program_dir,
-            name=project_name,
-            stack=stack,
-            env=project_env,
-            scratch_dir=root / "scratch",
-        )
-        project.run("stack", "init", stack, "--secrets-provider", "passphrase")
-        if emulator is not None:
-            project.config_set("infrahub:apiUrl", emulator.base_url)
-            project.config_set("infrahub:apiKey", emulator.api_key, secret=True)
-        for key, value in (config or {}).items():
-            project.config_set(key, value)
-        for key, value in (secrets or {}).items():
-            project.config_set(key, value, secret=True)
-        return project
+        return new_project(pulumi_bin, tmp_path / f"project-{made}", example, **options)
 
     return make
 
