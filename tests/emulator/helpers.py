@@ -10,6 +10,10 @@ from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
 from pulumi_infrahub.emulator.testing import RunningEmulator
 
 IMAGE = "Ubuntu Server 22.04 LTS R535 CUDA 12.2"
+PUBLIC_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKfLx52tvLo1kBAb3uWyl16EOcUMB02Sg4qITRwtmLq/"
+    " someone@example"
+)
 
 
 def api(emulator: RunningEmulator, api_key: str | None = None) -> httpx.Client:
@@ -46,16 +50,30 @@ def get_vm(client: httpx.Client, vm_id: int) -> dict[str, Any]:
     return instance
 
 
-def create_volume(client: httpx.Client, name: str = "data-1", size: int = 50) -> int:
-    response = client.post(
-        "/core/volumes",
-        json={
-            "name": name,
-            "environment_name": DEMO_ENVIRONMENT,
-            "size": size,
-            "volume_type": "Cloud-SSD",
-        },
-    )
+def volume_payload(name: str = "data-1", **fields: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": name,
+        "environment_name": DEMO_ENVIRONMENT,
+        "size": 50,
+        "volume_type": "Cloud-SSD",
+    }
+    payload.update(fields)
+    return payload
+
+
+def create_volume(client: httpx.Client, name: str = "data-1", **fields: Any) -> int:
+    response = client.post("/core/volumes", json=volume_payload(name, **fields))
     assert response.status_code == 200, response.text
     volume_id: int = response.json()["volume"]["id"]
     return volume_id
+
+
+def get_volume(client: httpx.Client, volume_id: int) -> dict[str, Any]:
+    response = client.get(f"/core/volumes/{volume_id}")
+    assert response.status_code == 200, response.text
+    volume: dict[str, Any] = response.json()["volume"]
+    return volume
+
+
+def action(client: httpx.Client, vm_id: int, name: str) -> httpx.Response:
+    return client.get(f"/core/virtual-machines/{vm_id}/{name}")
