@@ -26,8 +26,13 @@ LARGE_FLEET = 150
 scenario = pulumi.Config().get("scenario") or "base"
 
 
+# Each VM waits for the one before it, so the emulator hands out the same ids
+# on every run and regenerated goldens differ only where something changed.
+_previous: list[pulumi.Resource] = []
+
+
 def vm(name: str, flavor: str, labels: list[str], **extra: object) -> VirtualMachine:
-    return VirtualMachine(
+    made = VirtualMachine(
         name,
         name=f"golden-{name}",
         environment_name=ENVIRONMENT,
@@ -35,8 +40,11 @@ def vm(name: str, flavor: str, labels: list[str], **extra: object) -> VirtualMac
         image_name=IMAGE,
         flavor_name=flavor,
         labels=labels,
+        opts=pulumi.ResourceOptions(depends_on=_previous[-1:]),
         **extra,
     )
+    _previous.append(made)
+    return made
 
 
 web_labels = ["owner=ops", "team=web"]
