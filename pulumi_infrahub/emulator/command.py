@@ -36,15 +36,15 @@ __all__ = ["add_parser", "run"]
 DEFAULT_PORT = 8080
 KEYS_ENVIRONMENT_VARIABLE = "INFRAHUB_EMULATOR_API_KEYS"
 
-_FAULT_HELP = {
-    "latency_ms": "milliseconds added before each API answer",
-    "error_rate": "share of API requests answered 5xx, from 0 to 1",
-    "error_status": "the 5xx status those answers carry (default 500)",
-    "rate_limit_burst": "answer the next N API requests with 429",
-    "drop_after_create": "commit the next N creates, then drop the connection",
-    "vm_error_pattern": "VMs whose name matches this glob end in ERROR",
-    "vm_error_reason": "the reason their events give",
-    "vm_stuck_pattern": "VMs whose name matches this glob stay CREATING",
+_FAULT_OPTIONS = {
+    "latency_ms": ("MS", "milliseconds added before each API answer"),
+    "error_rate": ("SHARE", "share of API requests answered 5xx, from 0 to 1"),
+    "error_status": ("STATUS", "the 5xx status those answers carry (default 500)"),
+    "rate_limit_burst": ("N", "answer the next N API requests with 429"),
+    "drop_after_create": ("N", "commit the next N creates, then drop the connection"),
+    "vm_error_pattern": ("GLOB", "VMs whose name matches end in ERROR"),
+    "vm_error_reason": ("TEXT", "the reason their events give"),
+    "vm_stuck_pattern": ("GLOB", "VMs whose name matches stay CREATING"),
 }
 
 
@@ -122,8 +122,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         faults.add_argument(
             f"--{name.replace('_', '-')}",
             dest=f"fault_{name}",
+            metavar=_FAULT_OPTIONS[name][0],
             type=kind,
-            help=_FAULT_HELP.get(name),
+            help=_FAULT_OPTIONS[name][1],
         )
     return parser
 

@@ -54,10 +54,18 @@ def redact(body: bytes) -> Any:
         document = json.loads(body)
     except ValueError:
         return body.decode("utf-8", errors="replace")
-    if isinstance(document, dict):
-        for name in _SECRET_FIELDS & document.keys():
-            document[name] = REDACTED
-    return document
+    return _blank_secrets(document)
+
+
+def _blank_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if key in _SECRET_FIELDS else _blank_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_blank_secrets(item) for item in value]
+    return value
 
 
 @dataclass

@@ -61,7 +61,8 @@ def make_server(app: FastAPI, log_level: str = "warning") -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level=log_level,
-        access_log=False,
+        # The access log shows method, path and status, never headers.
+        access_log=log_level in ("info", "debug"),
         lifespan="off",
         timeout_keep_alive=30,
     )

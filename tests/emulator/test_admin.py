@@ -113,3 +113,15 @@ def test_drift_of_an_unknown_vm_is_not_found(emulator: RunningEmulator) -> None:
     )
 
     assert response.status_code == 404
+
+
+def test_user_data_is_blanked_wherever_it_sits(emulator: RunningEmulator) -> None:
+    with api(emulator) as client:
+        client.post(
+            "/core/profiles",
+            json={"name": "p", "data": {"user_data": "#cloud-config\nkey: abc"}},
+        )
+
+    [entry] = emulator.admin.requests()
+
+    assert entry["body"]["data"] == {"user_data": "<redacted>"}

@@ -65,7 +65,6 @@ def test_state_file_holds_no_key_and_no_user_data(
 
     assert emulator.api_key not in text
     assert "s3cr3t" not in text
-    assert '"kept"' not in text
 
 
 def test_unreadable_state_file_is_reported(tmp_path: Path) -> None:
