@@ -30,7 +30,12 @@ from pulumi.dynamic import (
 )
 
 from pulumi_infrahub.client import InfrahubClient
-from pulumi_infrahub.client.errors import ConfigurationError, InfrahubError
+from pulumi_infrahub.client.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionFailedError,
+    InfrahubError,
+)
 from pulumi_infrahub.client.models import Environment, Flavor, Image, Keypair
 from pulumi_infrahub.config import API_KEY_VARIABLES, Settings, resolve_settings
 from pulumi_infrahub.resources._inputs import did_you_mean
@@ -128,15 +133,20 @@ CheckHook = Callable[[Any, dict[str, Any], dict[str, Any]], CheckResult]
 
 
 def settings_failures_reported(check: CheckHook) -> CheckHook:
-    """Turn missing or malformed settings met during `check` into a check
-    failure of the whole resource, so the engine shows the fix as one line
+    """Turn settings problems met during `check` (no key, a malformed URL, a
+    key the API refuses, an API that cannot be reached) into one check
+    failure of the whole resource, so the engine shows the fix in one line
     and stops before anything is created."""
 
     @functools.wraps(check)
     def wrapper(self: Any, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         try:
             return check(self, olds, news)
-        except ConfigurationError as problem:
+        except (
+            ConfigurationError,
+            AuthenticationError,
+            ConnectionFailedError,
+        ) as problem:
             return CheckResult(news, [CheckFailure("", str(problem))])
 
     return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
 from pulumi_infrahub.emulator.settings import Delays
@@ -329,6 +330,33 @@ def test_check_passes_unknowns_through_without_asking_the_api(
     assert is_unknown(inputs["labels"][0])
     assert is_unknown(inputs["security_rules"][0]["remote_ip_prefix"])
     assert infrahub.requests() == []
+
+
+def test_check_treats_the_sentinel_string_as_unknown(
+    provider: VirtualMachineProvider,
+) -> None:
+    inputs = checked(provider, vm_program(flavor_name=UNKNOWN, labels=UNKNOWN))
+
+    assert is_unknown(inputs["gpu_count"])
+    assert inputs["labels"] == UNKNOWN
+
+
+def test_check_with_a_refused_key_says_so_in_one_failure(
+    infrahub: Infrahub,
+) -> None:
+    provider = VirtualMachineProvider()
+    settings = {
+        "infrahub:apiKey": "revoked-key",
+        "infrahub:apiUrl": infrahub.emulator.base_url,
+    }
+    provider.configure(ConfigureRequest(Config(settings, "test-project")))
+
+    result = provider.check({}, vm_program())
+
+    [failure] = result.failures
+    assert failure.property == ""
+    assert "401" in failure.reason
+    assert "revoked-key" not in failure.reason
 
 
 def test_check_with_an_unknown_flavor_still_resolves_the_region(
