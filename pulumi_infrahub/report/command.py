@@ -5,8 +5,8 @@
 
 Exit status: 0 when the preview succeeded with no mandatory policy violation,
 1 when it failed or a mandatory policy was violated (the report is written
-either way), 2 when the input cannot be read. The size of the report never
-changes the status.
+either way), 2 when an input cannot be read or the report cannot be written.
+The size of the report never changes the status.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ __all__ = ["add_parser", "run"]
 # report goes out without prices and says why.
 _PRICEBOOK_RETRY = RetryPolicy(attempts=2)
 
-_EXIT_UNREADABLE = 2
+_EXIT_CANNOT_REPORT = 2
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -114,18 +114,18 @@ def run(args: argparse.Namespace) -> int:
             "--event-log FILE`) or --json FILE (from `pulumi preview --json`).",
             file=sys.stderr,
         )
-        return _EXIT_UNREADABLE
+        return _EXIT_CANNOT_REPORT
     if args.max_chars < 0:
         print("preview-report: --max-chars must be 0 or more.", file=sys.stderr)
-        return _EXIT_UNREADABLE
+        return _EXIT_CANNOT_REPORT
 
     try:
         preview = load_preview(event_log=args.event_log, json_output=args.json_output)
         pricebook, prices_error = _pricebook(args)
     except ReportInputError as error:
         print(f"preview-report: {error}", file=sys.stderr)
-        return _EXIT_UNREADABLE
-    if prices_error:
+        return _EXIT_CANNOT_REPORT
+    if prices_error and not args.no_prices:
         print(
             f"preview-report: no prices in the GPU bill: {prices_error}.",
             file=sys.stderr,
@@ -135,8 +135,12 @@ def run(args: argparse.Namespace) -> int:
     text = render_report(preview, bill, fmt=args.format, max_chars=args.max_chars)
     if args.output is None:
         sys.stdout.write(text)
-    else:
+        return exit_status(preview)
+    try:
         args.output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"preview-report: cannot write {args.output}: {error}.", file=sys.stderr)
+        return _EXIT_CANNOT_REPORT
     return exit_status(preview)
 
 

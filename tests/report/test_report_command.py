@@ -187,3 +187,17 @@ def test_unreachable_api_leaves_prices_out_and_says_why(
     assert status == 0
     assert "No hourly price: the pricebook could not be fetched" in captured.out
     assert "key-that-must-not-leak" not in captured.out + captured.err
+
+
+def test_unwritable_output_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = write_log(tmp_path / "events.jsonl", summary())
+    output = tmp_path / "missing-folder" / "report.md"
+
+    status = run_command("--event-log", str(events), "--no-prices", "-o", str(output))
+
+    captured = capsys.readouterr()
+    assert status == 2
+    assert f"cannot write {output}" in captured.err
+    assert "no prices" not in captured.err
