@@ -138,16 +138,16 @@ class _ExchangeCapture:
             self._status = message["status"]
             self._response_headers = list(message.get("headers", []))
             if self.may_drop and self._status < 300 and self.runtime.faults.take_drop():
-                await self._send(message)
                 self._finish()
+                await self._send(message)
                 raise ConnectionDropped(self.scope["path"])
         elif message["type"] == "http.response.body":
             if self._recording:
                 self._response_body.append(message.get("body", b""))
             if not message.get("more_body", False):
-                await self._send(message)
+                # Logged before the last byte leaves, so that a client that
+                # has its answer also finds it in the log.
                 self._finish()
-                return
         await self._send(message)
 
     async def answer(self, status: int, body: Any) -> None:

@@ -507,3 +507,19 @@ def test_name_availability_sees_existing_vms(emulator: RunningEmulator) -> None:
         "message": "This name is already in use",
     }
     assert free["available"] is True
+
+
+def test_second_delete_of_a_deleting_vm_is_accepted(emulator_factory: Factory) -> None:
+    emulator = emulator_factory(clock=ManualClock(), delays=Delays(delete=5))
+
+    with api(emulator) as client:
+        vm_id = create_vm(client)
+        get_vm(client, vm_id)
+        first = client.delete(f"/core/virtual-machines/{vm_id}")
+        second = client.delete(f"/core/virtual-machines/{vm_id}")
+        labels = client.put(
+            f"/core/virtual-machines/{vm_id}/label", json={"labels": ["late"]}
+        )
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert labels.status_code == 400

@@ -296,3 +296,29 @@ def test_volume_types_and_name_availability(emulator: RunningEmulator) -> None:
 
     assert types["volume_types"] == ["Cloud-SSD"]
     assert used["available"] is False
+
+
+def test_volume_still_creating_cannot_be_deleted(emulator_factory: Factory) -> None:
+    emulator = emulator_factory(clock=ManualClock(), delays=Delays(volume=5))
+
+    with api(emulator) as client:
+        volume_id = create_volume(client)
+        response = client.delete(f"/core/volumes/{volume_id}")
+
+    assert response.status_code == 400
+    assert "still being created" in response.json()["message"]
+
+
+def test_volume_attaches_only_in_its_environment(emulator: RunningEmulator) -> None:
+    with api(emulator) as client:
+        client.post("/core/environments", json={"name": "ca-2", "region": "CANADA-1"})
+        vm_id = create_vm(client)
+        volume_id = create_volume(client, environment_name="ca-2")
+        get_vm(client, vm_id)
+        response = client.post(
+            f"/core/virtual-machines/{vm_id}/attach-volumes",
+            json={"volume_ids": [volume_id]},
+        )
+
+    assert response.status_code == 400
+    assert "another environment" in response.json()["message"]
