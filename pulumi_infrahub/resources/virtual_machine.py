@@ -257,9 +257,15 @@ class VirtualMachineProvider(InfrahubProvider):
         inputs["region"] = region
 
         flavor_name = inputs["flavor_name"]
+        same_flavor = same_env and olds.get("flavor_name") == flavor_name
+        hibernating = inputs["power_state"] == "HIBERNATED"
         if is_unknown(flavor_name):
             inputs["gpu"] = inputs["gpu_count"] = flavor_name
-        elif same_env and olds.get("flavor_name") == flavor_name and "gpu" in olds:
+        elif (
+            same_flavor
+            and "gpu" in olds
+            and not (hibernating and olds.get("power_state") != "HIBERNATED")
+        ):
             inputs["gpu"], inputs["gpu_count"] = olds["gpu"], olds["gpu_count"]
         else:
             try:
@@ -269,7 +275,7 @@ class VirtualMachineProvider(InfrahubProvider):
             else:
                 inputs["gpu"] = flavor.gpu or ""
                 inputs["gpu_count"] = flavor.gpu_count or 0
-                if flavor.stock_available is False:
+                if flavor.stock_available is False and not same_flavor:
                     failures.add(
                         "flavor_name",
                         f"flavor_name {flavor_name!r} has no stock in region "
@@ -277,10 +283,7 @@ class VirtualMachineProvider(InfrahubProvider):
                         f"{region!r}, in_stock=True) lists those in stock) or "
                         "another environment.",
                     )
-                features = flavor.features or {}
-                if inputs["power_state"] == "HIBERNATED" and features.get(
-                    "no_hibernation"
-                ):
+                if hibernating and (flavor.features or {}).get("no_hibernation"):
                     failures.add(
                         "power_state",
                         f"flavor {flavor_name!r} cannot hibernate; use "

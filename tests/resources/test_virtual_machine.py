@@ -290,6 +290,17 @@ def test_check_keeps_an_existing_vm_valid_when_its_flavor_sells_out(
     assert "flavor_name" not in failures
 
 
+def test_check_refuses_hibernating_an_existing_vm_whose_flavor_cannot(
+    provider: VirtualMachineProvider,
+) -> None:
+    olds = checked(provider, vm_program(flavor_name="n1-cpu-small"))
+    program = vm_program(flavor_name="n1-cpu-small", power_state="HIBERNATED")
+
+    failures = check_failures(provider, program, olds)
+
+    assert "cannot hibernate" in failures["power_state"]
+
+
 def test_check_without_an_api_key_names_the_config_command(
     infrahub: Infrahub,
 ) -> None:
