@@ -132,14 +132,19 @@ class SecurityRuleProvider(InfrahubProvider):
 
         try:
             rule = _wait_until_active(vms, vm_id, rule.id, deadline)
-        except InfrahubError as failure:
-            if adopt_id is None:
+        except Exception as failure:
+            what = (
+                f"Firewall rule {rule.id} on VM {vm_id} did not take effect: {failure}."
+            )
+            if adopt_id is not None:
+                raise ResourceError(what) from failure
+            try:
                 _delete_and_wait(vms, vm_id, rule.id, _delete_timeout(props))
-            raise ResourceError(
-                f"Firewall rule {rule.id} on VM {vm_id} did not take effect: "
-                f"{failure}."
-                + ("" if adopt_id is not None else " It has been deleted again.")
-            ) from failure
+            except InfrahubError as cleanup:
+                raise ResourceError(
+                    f"{what} Deleting it failed too, so it may still exist: {cleanup}"
+                ) from failure
+            raise ResourceError(f"{what} It has been deleted again.") from failure
         return CreateResult(str(rule.id), _outputs(props, rule))
 
     def update(

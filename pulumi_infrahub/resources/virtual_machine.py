@@ -371,7 +371,9 @@ class VirtualMachineProvider(InfrahubProvider):
         )
         try:
             settled, rule_ids = self._settle_new(vms, vm.id, props, deadline)
-        except InfrahubError as failure:
+        except Exception as failure:
+            # Whatever went wrong, what was made must not outlive the error:
+            # a failed create leaves nothing in Pulumi's state.
             self._roll_back(vms, vm, failure, props)
         return CreateResult(str(settled.id), _outputs(props, settled, rule_ids))
 
@@ -397,7 +399,7 @@ class VirtualMachineProvider(InfrahubProvider):
         self,
         vms: VirtualMachinesClient,
         vm: APIVM,
-        failure: InfrahubError,
+        failure: Exception,
         props: Mapping[str, Any],
     ) -> NoReturn:
         last = failure.last if isinstance(failure, WaitError) else None
@@ -874,7 +876,7 @@ def _delete_and_wait(vms: VirtualMachinesClient, vm_id: int, timeout: float) -> 
     vms.wait_until_deleted(vm_id, timeout=_left(deadline))
 
 
-def _cause(vms: VirtualMachinesClient, vm_id: int, failure: InfrahubError) -> str:
+def _cause(vms: VirtualMachinesClient, vm_id: int, failure: Exception) -> str:
     """Why a new VM failed, with the API's own reason when it gave one."""
     if isinstance(failure, FailedStateError):
         try:

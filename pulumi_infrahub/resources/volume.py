@@ -247,7 +247,9 @@ class VolumeProvider(InfrahubProvider):
             ready = volumes.wait_for_status(
                 volume.id, "available", timeout=_left(deadline)
             )
-        except InfrahubError as failure:
+        except Exception as failure:
+            # Whatever went wrong, what was made must not outlive the error:
+            # a failed create leaves nothing in Pulumi's state.
             self._roll_back(volumes, volume, failure, props)
         return CreateResult(str(ready.id), _outputs(props, ready))
 
@@ -255,7 +257,7 @@ class VolumeProvider(InfrahubProvider):
         self,
         volumes: VolumesClient,
         volume: APIVolume,
-        failure: InfrahubError,
+        failure: Exception,
         props: Mapping[str, Any],
     ) -> NoReturn:
         last = getattr(failure, "last", None)

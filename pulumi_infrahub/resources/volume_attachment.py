@@ -151,15 +151,20 @@ class VolumeAttachmentProvider(InfrahubProvider):
             if bool(attachment.protected) != protected:
                 client.volumes.update_attachment(attachment_id, protected=protected)
                 volume = client.volumes.get(volume_id)
-        except InfrahubError as failure:
-            if adopt_id is None:
+        except Exception as failure:
+            what = f"Volume {volume_id} did not attach to VM {vm_id}: {failure}."
+            if adopt_id is not None:
+                raise ResourceError(what) from failure
+            try:
                 _detach_and_wait(
                     client, vm_id, volume_id, attachment_id, _delete_timeout(props)
                 )
-            raise ResourceError(
-                f"Volume {volume_id} did not attach to VM {vm_id}: {failure}."
-                + ("" if adopt_id is not None else " It has been detached again.")
-            ) from failure
+            except InfrahubError as cleanup:
+                raise ResourceError(
+                    f"{what} Detaching it failed too, so it may still be attached: "
+                    f"{cleanup}"
+                ) from failure
+            raise ResourceError(f"{what} It has been detached again.") from failure
         return CreateResult(str(attachment_id), _outputs(props, volume, attachment_id))
 
     def update(

@@ -362,3 +362,28 @@ def test_update_only_records_timeouts(
 
     assert (result.outs or {})["timeouts"] == {"create": 30.0}
     assert (result.outs or {})["status"] == outs["status"]
+
+
+def test_create_deletes_a_rule_not_in_effect_in_time(
+    infrahub: Infrahub, emulator_factory: Any
+) -> None:
+    slow = emulator_factory(delays=Delays(rule=1.0))
+    provider = SecurityRuleProvider()
+    configure(provider, slow)
+    from pulumi_infrahub.client import InfrahubClient
+
+    with InfrahubClient(api_key=slow.api_key, base_url=slow.base_url) as client:
+        [vm] = client.virtual_machines.create(
+            "web",
+            environment_name=DEMO_ENVIRONMENT,
+            flavor_name="n1-cpu-medium",
+            key_name=DEMO_KEYPAIR,
+            image_name=IMAGE,
+        )
+        client.virtual_machines.wait_until_active(vm.id, timeout=5)
+
+        with pytest.raises(ResourceError, match="deleted again"):
+            create(provider, vm.id, timeouts={"create": 0.1})
+
+        rules = client.virtual_machines.get(vm.id).security_rules
+        assert [r.direction for r in rules] == ["egress", "egress"]

@@ -340,3 +340,18 @@ def test_delete_when_the_vm_is_gone_succeeds(
     provider.delete(id_, outs)
 
     assert infrahub.client.volumes.get(pair[1]).attachments == []
+
+
+def test_create_detaches_a_volume_not_attached_in_time(
+    infrahub: Infrahub, emulator_factory: Any
+) -> None:
+    slow: RunningEmulator = emulator_factory(delays=Delays(attach=1.0))
+    provider = VolumeAttachmentProvider()
+    configure(provider, slow)
+    with InfrahubClient(api_key=slow.api_key, base_url=slow.base_url) as client:
+        vm_id, volume_id = make_vm(client), make_volume(client)
+
+        with pytest.raises(ResourceError, match="detached again"):
+            create(provider, vm_id, volume_id, timeouts={"create": 0.1})
+
+        assert client.volumes.get(volume_id).attachments == []
