@@ -38,3 +38,5 @@ def infrahub(
     client = fast_client(Settings(api_url=emulator.base_url, api_key=emulator.api_key))
     yield Infrahub(emulator, client)
     client.close()
+    if _provider._current is not None:
+        _provider._current.client.close()
