@@ -254,3 +254,39 @@ def test_every_recorded_exchange_matches_the_document(
 
     assert exchanges, "no exchange with the emulator was recorded"
     assert not problems, "\n".join(str(problem) for problem in problems[:50])
+
+
+def test_vm_booted_from_a_volume_has_no_image_and_still_conforms(
+    emulator: RunningEmulator,
+    contract: VendorContract,
+    recorded_exchanges: list[Exchange],
+) -> None:
+    start = len(recorded_exchanges)
+    with httpx.Client(base_url=emulator.base_url, headers=emulator.headers) as client:
+        client.post(
+            "/core/volumes",
+            json={
+                "name": "root",
+                "environment_name": DEMO_ENVIRONMENT,
+                "size": 100,
+                "volume_type": "Cloud-SSD",
+                "image_id": 201,
+            },
+        )
+        created = client.post(
+            "/core/virtual-machines",
+            json={
+                "name": "from-volume",
+                "environment_name": DEMO_ENVIRONMENT,
+                "flavor_name": "n1-cpu-large",
+                "key_name": DEMO_KEYPAIR,
+                "volume_name": "root",
+                "count": 1,
+            },
+        ).json()
+        client.get("/core/virtual-machines")
+
+    problems = contract.check_all(recorded_exchanges[start:])
+
+    assert created["instances"][0]["image"] is None
+    assert not problems, "\n".join(str(problem) for problem in problems)

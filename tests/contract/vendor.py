@@ -105,10 +105,14 @@ def _loosen_responses(document: dict[str, Any]) -> None:
             continue
         for schema in properties.values():
             # The API answers `null` for fields it has no value for (a VM's
-            # `floating_ip` and `power_state` right after create, for one);
-            # the document marks none of them nullable.
+            # `floating_ip` and `power_state` right after create, its `image`
+            # when it boots from a volume); the document marks none of them
+            # nullable. Fields that refer to a component are covered below.
             if isinstance(schema, dict):
                 schema["nullable"] = True
+    for schema in document["components"]["schemas"].values():
+        # `nullable` beside a `$ref` is ignored, so the component says it.
+        schema["nullable"] = True
     for node in _walk(document):
         if node.get("type") == "string" and node.get("format") == "date-time":
             del node["format"]
