@@ -292,10 +292,10 @@ def read_name(
     """The object's name: the `name` input if given, else a generated one.
 
     A generated name is `name_prefix` (the Pulumi resource name) plus a random
-    suffix, made once and then carried over from the old inputs. When the
-    engine replaces the resource it checks the inputs again without old ones,
-    so the replacement gets a fresh name and can be created before the old
-    object is deleted.
+    suffix, made once and then carried over from the old inputs, even when the
+    resource is renamed in Pulumi with an alias. When the engine replaces the
+    resource it checks the inputs again without old ones, so the replacement
+    gets a fresh name and can be created before the old object is deleted.
     """
     name = news.get("name")
     if is_unknown(name):
@@ -312,7 +312,8 @@ def read_name(
     if prefix is None:
         return None
     old_name = olds.get("name")
-    if olds.get("name_prefix") == prefix and isinstance(old_name, str) and old_name:
+    old_was_generated = olds.get("name_prefix") is not None
+    if old_was_generated and isinstance(old_name, str) and old_name:
         return old_name
     suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
     return f"{prefix[: MAX_NAME - _SUFFIX_LENGTH - 1].rstrip()}-{suffix}"

@@ -138,6 +138,16 @@ def test_check_names_a_vm_after_the_resource_and_keeps_the_name(
     assert fresh["name"] != first["name"]
 
 
+def test_check_keeps_a_generated_name_when_the_resource_is_renamed(
+    provider: VirtualMachineProvider,
+) -> None:
+    first = checked(provider, vm_program(name_prefix="trainer"))
+
+    renamed = checked(provider, vm_program(name_prefix="trainer-a100"), first)
+
+    assert renamed["name"] == first["name"]
+
+
 def test_check_keeps_an_explicit_name(provider: VirtualMachineProvider) -> None:
     inputs = checked(provider, vm_program(name_prefix=None, name="db-primary"))
 
