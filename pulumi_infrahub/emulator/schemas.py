@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulumi_infrahub.emulator import catalog
 
 if TYPE_CHECKING:
-    from pulumi_infrahub.emulator.store import (
+    from pulumi_infrahub.emulator.records import (
         Attachment,
         Environment,
         Keypair,

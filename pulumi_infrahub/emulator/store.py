@@ -19,18 +19,29 @@ import heapq
 import ipaddress
 import json
 import os
-import random
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from pulumi_infrahub.emulator import catalog
 from pulumi_infrahub.emulator.errors import ApiError, bad_request, conflict, not_found
 from pulumi_infrahub.emulator.faults import FaultState
+from pulumi_infrahub.emulator.records import (
+    NO_FLOATING_IP,
+    Attachment,
+    Environment,
+    Keypair,
+    Profile,
+    SecurityRule,
+    Tenant,
+    VirtualMachine,
+    Volume,
+    tenant_from_dict,
+)
 from pulumi_infrahub.emulator.schemas import (
     CreateInstancesPayload,
     CreateSecurityRulePayload,
@@ -42,7 +53,6 @@ from pulumi_infrahub.emulator.settings import (
     EmulatorSettings,
 )
 
-NO_FLOATING_IP = "NO FLOATING IP"
 NO_FLOATING_IP_PORTS = "NO_FLOATING_IP"
 MAX_VOLUMES_PER_VM = 10
 MAX_VMS_PER_ENVIRONMENT = 250
@@ -68,139 +78,6 @@ DEFAULT_EGRESS_RULES: tuple[dict[str, Any], ...] = tuple(
     }
     for ethertype in ("IPv4", "IPv6")
 )
-
-
-@dataclass
-class Environment:
-    id: int
-    name: str
-    region: str
-    created_at: float
-
-
-@dataclass
-class Keypair:
-    id: int
-    name: str
-    environment_id: int
-    public_key: str
-    fingerprint: str
-    created_at: float
-
-
-@dataclass
-class SecurityRule:
-    id: int
-    direction: str
-    ethertype: str
-    protocol: str
-    remote_ip_prefix: str
-    port_range_min: int | None
-    port_range_max: int | None
-    status: str
-    created_at: float
-
-
-@dataclass
-class VmEvent:
-    time: float
-    type: str
-    reason: str
-    message: str
-
-
-@dataclass
-class VirtualMachine:
-    id: int
-    name: str
-    environment_id: int
-    flavor_id: int
-    image_name: str | None
-    key_name: str
-    created_at: float
-    requires_public_ip: bool = False
-    port_randomization: bool = True
-    labels: list[str] = field(default_factory=list)
-    callback_url: str | None = None
-    enhanced_monitoring: bool = False
-    status: str = "CREATING"
-    vm_state: str | None = None
-    power_state: str | None = None
-    fixed_ip: str | None = None
-    floating_ip: str | None = None
-    floating_ip_status: str = NO_FLOATING_IP
-    security_rules: list[SecurityRule] = field(default_factory=list)
-    requested_rules: list[dict[str, Any]] = field(default_factory=list)
-    boot_volume_id: int | None = None
-    restore_public_ip: bool = False
-    events: list[VmEvent] = field(default_factory=list)
-
-
-@dataclass
-class Volume:
-    id: int
-    name: str
-    environment_id: int
-    description: str
-    volume_type: str
-    size: int
-    created_at: float
-    image_id: int | None = None
-    callback_url: str | None = None
-    status: str = "creating"
-    updated_at: float | None = None
-
-    @property
-    def bootable(self) -> bool:
-        return self.image_id is not None
-
-
-@dataclass
-class Attachment:
-    id: int
-    instance_id: int
-    volume_id: int
-    device: str
-    protected: bool
-    created_at: float
-    status: str = "ATTACHING"
-
-
-@dataclass
-class Profile:
-    id: int
-    name: str
-    description: str | None
-    data: dict[str, str]
-    created_at: float
-
-
-@dataclass
-class Tenant:
-    """Everything one API key owns. `id` is a hash: keys are never stored."""
-
-    id: str
-    org_id: int
-    user_id: int
-    environments: dict[int, Environment] = field(default_factory=dict)
-    keypairs: dict[int, Keypair] = field(default_factory=dict)
-    vms: dict[int, VirtualMachine] = field(default_factory=dict)
-    volumes: dict[int, Volume] = field(default_factory=dict)
-    attachments: dict[int, Attachment] = field(default_factory=dict)
-    profiles: dict[int, Profile] = field(default_factory=dict)
-    ip_counter: int = 0
-
-    def environment_named(self, name: str) -> Environment | None:
-        for environment in self.environments.values():
-            if environment.name == name:
-                return environment
-        return None
-
-    def attachments_of_vm(self, vm_id: int) -> list[Attachment]:
-        return [a for a in self.attachments.values() if a.instance_id == vm_id]
-
-    def attachments_of_volume(self, volume_id: int) -> list[Attachment]:
-        return [a for a in self.attachments.values() if a.volume_id == volume_id]
 
 
 def tenant_id_for_key(key: str) -> str:
@@ -289,7 +166,6 @@ class Store:
         self.clock = settings.clock
         self._lock = threading.RLock()
         self._generation = 0
-        self._rng = random.Random(settings.random_seed)
         self._accepted = {tenant_id_for_key(key) for key in settings.accepted_keys}
         self._steps: dict[str, Step] = {
             name.removeprefix("_step_"): getattr(self, name)
@@ -437,7 +313,7 @@ class Store:
             ]
             heapq.heapify(self._pending)
             for raw in document["tenants"]:
-                tenant = _tenant_from_dict(raw)
+                tenant = tenant_from_dict(raw)
                 self.tenants[tenant.id] = tenant
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ValueError(
@@ -680,13 +556,10 @@ class Store:
                 requested_rules=rules,
                 boot_volume_id=boot_volume.id if boot_volume else None,
             )
-            vm.events.append(
-                VmEvent(
-                    now,
-                    "normal",
-                    "InstanceCreationRequest",
-                    f"Instance {name} Creation Request Sent.",
-                )
+            vm.record(
+                now,
+                "InstanceCreationRequest",
+                f"Instance {name} Creation Request Sent.",
             )
             tenant.vms[vm.id] = vm
             created.append(vm)
@@ -825,7 +698,7 @@ class Store:
     ) -> VirtualMachine:
         vm = self.vm(tenant, vm_id)
         if vm.status == "DELETING":
-            raise _wrong_state(vm, "labelled", ("not DELETING",))
+            raise bad_request(f"VM {vm.name} is being deleted; its labels are final.")
         vm.labels = list(labels)
         return vm
 
@@ -1119,13 +992,10 @@ class Store:
         if vm.status not in ("ACTIVE", "ERROR", "STOPPING"):
             raise _wrong_state(vm, "stopped", ("ACTIVE", "ERROR"))
         self._set_stopped(vm)
-        vm.events.append(
-            VmEvent(
-                self.clock.now(),
-                "normal",
-                "InstanceStopSuccess",
-                f"Instance {vm.name} was stopped outside the API.",
-            )
+        vm.record(
+            self.clock.now(),
+            "InstanceStopSuccess",
+            f"Instance {vm.name} was stopped outside the API.",
         )
 
     def drift_delete_vm(self, tenant: Tenant, vm_id: int) -> None:
@@ -1185,13 +1055,8 @@ class Store:
             volume = tenant.volumes.get(vm.boot_volume_id)
             if volume is not None and not tenant.attachments_of_volume(volume.id):
                 self._attach(tenant, vm, volume, protected=False).status = "ATTACHED"
-        vm.events.append(
-            VmEvent(
-                due,
-                "normal",
-                "InstanceCreationSuccess",
-                f"Instance {vm.name} Created Successfully.",
-            )
+        vm.record(
+            due, "InstanceCreationSuccess", f"Instance {vm.name} Created Successfully."
         )
         if vm.requires_public_ip:
             vm.floating_ip_status = "ATTACHING"
@@ -1205,13 +1070,11 @@ class Store:
             return
         vm.status, vm.vm_state, vm.power_state = "ERROR", "error", "NOSTATE"
         reason = self.faults.faults.vm_error_reason
-        vm.events.append(
-            VmEvent(
-                due,
-                "warning",
-                "InstanceCreationFailed",
-                f"Instance {vm.name} Creation Failed: {reason}",
-            )
+        vm.record(
+            due,
+            "InstanceCreationFailed",
+            f"Instance {vm.name} Creation Failed: {reason}",
+            kind="warning",
         )
 
     def _step_vm_public_ip(
@@ -1236,15 +1099,10 @@ class Store:
     ) -> None:
         vm = tenant.vms.get(args[0])
         if vm is not None and vm.status in ("STARTING", "REBOOTING"):
-            reason = (
-                "InstanceStartSuccess"
-                if vm.status == "STARTING"
-                else ("InstanceRebootSuccess")
-            )
+            started = vm.status == "STARTING"
+            reason = "InstanceStartSuccess" if started else "InstanceRebootSuccess"
             vm.status, vm.vm_state, vm.power_state = "ACTIVE", "active", "RUNNING"
-            vm.events.append(
-                VmEvent(due, "normal", reason, f"Instance {vm.name} is ACTIVE.")
-            )
+            vm.record(due, reason, f"Instance {vm.name} is ACTIVE.")
 
     def _step_vm_stopped(
         self, tenant: Tenant, due: float, args: tuple[int, ...]
@@ -1252,13 +1110,8 @@ class Store:
         vm = tenant.vms.get(args[0])
         if vm is not None and vm.status == "STOPPING":
             self._set_stopped(vm)
-            vm.events.append(
-                VmEvent(
-                    due,
-                    "normal",
-                    "InstanceStopSuccess",
-                    f"Instance {vm.name} Stopped Successfully.",
-                )
+            vm.record(
+                due, "InstanceStopSuccess", f"Instance {vm.name} Stopped Successfully."
             )
 
     def _set_stopped(self, vm: VirtualMachine) -> None:
@@ -1280,13 +1133,10 @@ class Store:
             vm.floating_ip = None
             vm.floating_ip_status = NO_FLOATING_IP
             vm.restore_public_ip = True
-        vm.events.append(
-            VmEvent(
-                due,
-                "normal",
-                "HibernateInstanceSuccess",
-                f"Instance {vm.name} Hibernated Successfully.",
-            )
+        vm.record(
+            due,
+            "HibernateInstanceSuccess",
+            f"Instance {vm.name} Hibernated Successfully.",
         )
 
     def _step_vm_restored(
@@ -1302,13 +1152,10 @@ class Store:
             self._schedule(
                 tenant, due + self.settings.delays.public_ip, "vm_public_ip", vm.id
             )
-        vm.events.append(
-            VmEvent(
-                due,
-                "normal",
-                "RestoreHibernationInstanceSuccess",
-                f"Instance {vm.name} Restored Successfully.",
-            )
+        vm.record(
+            due,
+            "RestoreHibernationInstanceSuccess",
+            f"Instance {vm.name} Restored Successfully.",
         )
 
     def _step_vm_deleted(
@@ -1376,24 +1223,3 @@ class Store:
 
 
 _FLAVORS_BY_ID: dict[int, catalog.Flavor] = {f.id: f for f in catalog.FLAVORS}
-
-
-def _tenant_from_dict(raw: dict[str, Any]) -> Tenant:
-    def vm_from(data: dict[str, Any]) -> VirtualMachine:
-        data = dict(data)
-        data["security_rules"] = [SecurityRule(**r) for r in data["security_rules"]]
-        data["events"] = [VmEvent(**e) for e in data["events"]]
-        return VirtualMachine(**data)
-
-    return Tenant(
-        id=raw["id"],
-        org_id=raw["org_id"],
-        user_id=raw["user_id"],
-        ip_counter=raw["ip_counter"],
-        environments={int(k): Environment(**v) for k, v in raw["environments"].items()},
-        keypairs={int(k): Keypair(**v) for k, v in raw["keypairs"].items()},
-        vms={int(k): vm_from(v) for k, v in raw["vms"].items()},
-        volumes={int(k): Volume(**v) for k, v in raw["volumes"].items()},
-        attachments={int(k): Attachment(**v) for k, v in raw["attachments"].items()},
-        profiles={int(k): Profile(**v) for k, v in raw["profiles"].items()},
-    )

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 
 from pulumi_infrahub.emulator.encoding import RawJson, encode
 from pulumi_infrahub.emulator.errors import bad_request
+from pulumi_infrahub.emulator.records import Tenant
 from pulumi_infrahub.emulator.runtime import Runtime
-from pulumi_infrahub.emulator.store import Store, Tenant
+from pulumi_infrahub.emulator.store import Store
 
 T = TypeVar("T")
 

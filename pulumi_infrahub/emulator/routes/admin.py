@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from pulumi_infrahub.emulator import catalog
 from pulumi_infrahub.emulator.errors import ApiError
 from pulumi_infrahub.emulator.faults import Faults
+from pulumi_infrahub.emulator.records import Tenant
 from pulumi_infrahub.emulator.routes._common import RuntimeDep
-from pulumi_infrahub.emulator.store import Tenant
 
 router = APIRouter(prefix="/_emulator")
 

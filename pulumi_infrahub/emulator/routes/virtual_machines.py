@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from pulumi_infrahub.emulator.encoding import RawJson
 from pulumi_infrahub.emulator.errors import ApiError, bad_request
+from pulumi_infrahub.emulator.records import Tenant, VirtualMachine
 from pulumi_infrahub.emulator.routes._common import (
     PageQuery,
     PageSizeQuery,
@@ -34,7 +35,6 @@ from pulumi_infrahub.emulator.schemas import (
     render_vm_events,
     timestamp,
 )
-from pulumi_infrahub.emulator.store import Tenant, VirtualMachine
 
 router = APIRouter(prefix="/v1/core/virtual-machines")
 
