@@ -54,13 +54,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Emulator in the background, state under .state/demo; see scripts/demo.sh.
 demo: install
-	@echo "make demo: not written yet (emulator in the background + pulumi up of examples/quickstart)." >&2
-	@exit 1
+	@bash scripts/demo.sh up
 
 demo-down:
-	@echo "make demo-down: not written yet (pulumi destroy of the demo stack, emulator stop)." >&2
-	@exit 1
+	@bash scripts/demo.sh down
 
 bench: install
 	@echo "make bench: not written yet (benchmarks under bench/)." >&2
