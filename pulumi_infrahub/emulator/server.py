@@ -64,6 +64,9 @@ def make_server(app: FastAPI, log_level: str = "warning") -> uvicorn.Server:
         # The access log shows method, path and status, never headers.
         access_log=log_level in ("info", "debug"),
         lifespan="off",
+        # Nothing stands in front of the emulator, and a forwarded address
+        # would let a client step around the per-address rate limit.
+        proxy_headers=False,
         timeout_keep_alive=30,
     )
     return uvicorn.Server(config)
