@@ -48,6 +48,20 @@ _FAULT_OPTIONS = {
 }
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535)")
+    return port
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `emulator` on the CLI's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -62,7 +76,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_PORT,
         help=f"default: {DEFAULT_PORT}; 0 picks a free port",
     )
@@ -82,7 +96,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--rate-limit",
-        type=int,
+        type=_count,
         default=DEFAULT_RATE_LIMIT,
         metavar="N",
         help=f"requests a minute per address (default {DEFAULT_RATE_LIMIT}, as "

@@ -146,3 +146,16 @@ def test_negative_delay_is_refused() -> None:
 
     with pytest.raises(ValueError, match="--attach-delay"):
         settings_from(args)
+
+
+@pytest.mark.parametrize(
+    "options", [["--port", "70000"], ["--port", "x"], ["--rate-limit", "-5"]]
+)
+def test_out_of_range_options_are_refused(
+    options: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["emulator", *options])
+
+    assert exit_info.value.code == 2
+    assert options[0] in capsys.readouterr().err
