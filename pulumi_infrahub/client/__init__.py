@@ -22,6 +22,7 @@ from pulumi_infrahub.client._http import (
     DEFAULT_REQUESTS_PER_MINUTE,
     RateLimiter,
     RetryPolicy,
+    RollingRateLimiter,
 )
 from pulumi_infrahub.client.catalog import (
     FlavorsClient,
@@ -88,6 +89,7 @@ __all__ = [
     "RegionsClient",
     "ResponseLostError",
     "RetryPolicy",
+    "RollingRateLimiter",
     "ServerError",
     "SharedPoller",
     "StocksClient",

@@ -115,6 +115,11 @@ class SharedPoller(Generic[T]):
             # its own fetch as fresh enough: nothing can be newer.
             return started, objects
 
+    def recent(self, max_age: float) -> Mapping[int, T]:
+        """Objects from a fetch that started at most `max_age` seconds ago,
+        fetched now only if there is none."""
+        return self.snapshot(_clock() - max_age)[1]
+
 
 def wait_for(
     poller: SharedPoller[T],

@@ -16,12 +16,14 @@ import pytest
 
 from pulumi_infrahub.client import (
     BadRequestError,
+    ConfigurationError,
     ConnectionFailedError,
     InfrahubClient,
     RateLimiter,
     RateLimitError,
     ResponseLostError,
     RetryPolicy,
+    RollingRateLimiter,
     ServerError,
     UnexpectedResponseError,
     _http,
@@ -350,3 +352,46 @@ def test_default_rate_is_well_below_the_api_limit() -> None:
     limiter = RateLimiter()
 
     assert limiter.requests_per_minute <= 0.7 * 500
+
+
+def test_rolling_rate_limiter_spends_the_minute_at_once_then_waits_for_the_oldest(
+    pauses: list[float],
+) -> None:
+    limiter = RollingRateLimiter(requests_per_minute=3)
+
+    waits = [limiter.acquire() for _ in range(7)]
+
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert waits[3:6] == pytest.approx([60.0, 60.0, 60.0], abs=0.05)
+    assert waits[6] == pytest.approx(120.0, abs=0.05)
+    assert pauses == waits[3:]
+
+
+def test_rolling_rate_limiter_never_lets_a_minute_hold_more_than_its_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Time passes only through the limiter's own sleeps and the gaps below.
+    now = [0.0]
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return now[0]
+
+    monkeypatch.setattr(_http, "time", Clock)
+    monkeypatch.setattr(_http, "_sleep", lambda s: now.__setitem__(0, now[0] + s))
+    limiter = RollingRateLimiter(requests_per_minute=10)
+    sent: list[float] = []
+
+    for gap in [0.5, 0, 3, 0, 0, 7, 1, 0, 0, 0, 20, 0, 0, 0, 2, 0, 0, 40, 0, 0] * 3:
+        now[0] += gap
+        limiter.acquire()
+        sent.append(now[0])
+
+    busiest = max(sum(1 for t in sent if start <= t < start + 60) for start in sent)
+    assert busiest == 10
+
+
+def test_rolling_rate_limiter_refuses_a_budget_below_one_request() -> None:
+    with pytest.raises(ConfigurationError, match="1 or more"):
+        RollingRateLimiter(requests_per_minute=0.5)

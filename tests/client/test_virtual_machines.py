@@ -487,3 +487,37 @@ def test_resize_reports_that_the_feature_is_disabled(
 
     with pytest.raises(Exception, match="currently disabled"):
         client.virtual_machines.resize(7, flavor_name="n1-cpu-large")
+
+
+def test_get_recent_serves_many_vms_from_one_list(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    api.on("GET", VMS, ok(instances=[vm(i, f"node-{i}", "ACTIVE") for i in (1, 2, 3)]))
+
+    names = [client.virtual_machines.get_recent(i).name for i in (1, 2, 3, 2)]
+
+    assert names == ["node-1", "node-2", "node-3", "node-2"]
+    assert [(r.method, r.path) for r in api.sent] == [("GET", VMS)]
+
+
+def test_get_recent_reads_a_vm_the_list_lacks_on_its_own(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    api.on("GET", VMS, ok(instances=[vm(1, "node-1", "ACTIVE")]))
+    api.on("GET", f"{VMS}/9", ok(instance=vm(9, "node-9", "CREATING")))
+
+    found = client.virtual_machines.get_recent(9)
+
+    assert (found.id, found.status) == (9, "CREATING")
+    assert [r.path for r in api.sent] == [VMS, f"{VMS}/9"]
+
+
+def test_get_recent_lists_again_once_the_list_is_older_than_asked(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    api.on("GET", VMS, ok(instances=[vm(1, "node-1", "ACTIVE")]))
+
+    client.virtual_machines.get_recent(1)
+    client.virtual_machines.get_recent(1, max_age=0)
+
+    assert [r.path for r in api.sent] == [VMS, VMS]

@@ -122,3 +122,15 @@ def test_update_attachment_reads_the_singular_answer(
 
     assert got is not None and got.protected is True
     assert api.sent[0].body == {"protected": True}
+
+
+def test_get_recent_serves_many_volumes_from_one_list(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    api.on("GET", VOLUMES, ok(volumes=[volume(i, f"data-{i}") for i in (4, 5)]))
+    api.on("GET", f"{VOLUMES}/6", ok(volume=volume(6, "data-6", "creating")))
+
+    names = [client.volumes.get_recent(i).name for i in (4, 5, 6)]
+
+    assert names == ["data-4", "data-5", "data-6"]
+    assert [r.path for r in api.sent] == [VOLUMES, f"{VOLUMES}/6"]
