@@ -121,11 +121,16 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
         if loc and loc[0] == "path":
             # A path segment of the wrong type matches no route on the API.
             return JSONResponse(error_body(404, _NOT_FOUND_MESSAGE), 404)
-        if error["type"] == "json_invalid" or (
-            tuple(loc) == ("body",) and isinstance(error.get("input"), bytes | str)
-        ):
-            message = "The request body is not valid JSON: " + str(
-                error.get("ctx", {}).get("error", "malformed document")
+        if error["type"] == "json_invalid":
+            detail = error.get("ctx", {}).get("error", "malformed document")
+            message = f"The request body is not valid JSON: {detail}."
+            return JSONResponse(error_body(400, message), 400)
+        if tuple(loc) == ("body",) and isinstance(error.get("input"), bytes | str):
+            # FastAPI hands over the raw bytes when the content type is not
+            # JSON, whatever the bytes hold.
+            message = (
+                "The request body must be a JSON object sent with "
+                "Content-Type: application/json."
             )
             return JSONResponse(error_body(400, message), 400)
         errors.setdefault(_field_key(loc), _describe(error))

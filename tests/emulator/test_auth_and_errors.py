@@ -164,3 +164,17 @@ def test_query_of_the_wrong_type_is_a_bad_request(emulator: RunningEmulator) -> 
     assert response.status_code == 400
     assert "page" in response.json()["errors"]
     assert zero.status_code == 400
+
+
+def test_body_that_is_not_declared_json_is_a_bad_request(
+    emulator: RunningEmulator,
+) -> None:
+    with api(emulator) as client:
+        response = client.post(
+            "/core/environments",
+            content=b'{"name": "x", "region": "US-1"}',
+            headers={"content-type": "text/plain"},
+        )
+
+    assert response.status_code == 400
+    assert "Content-Type: application/json" in response.json()["message"]
