@@ -523,3 +523,19 @@ def test_second_delete_of_a_deleting_vm_is_accepted(emulator_factory: Factory) -
 
     assert (first.status_code, second.status_code) == (200, 200)
     assert labels.status_code == 400
+
+
+def test_exclude_firewalls_takes_repeated_ids(emulator: RunningEmulator) -> None:
+    with api(emulator) as client:
+        create_vm(client)
+        repeated = client.get(
+            "/core/virtual-machines",
+            params=[("exclude_firewalls", 1), ("exclude_firewalls", 2)],
+        )
+        wrong = client.get(
+            "/core/virtual-machines", params={"exclude_firewalls": "web"}
+        )
+
+    assert len(repeated.json()["instances"]) == 1
+    assert wrong.status_code == 400
+    assert "exclude_firewalls.0" in wrong.json()["errors"]

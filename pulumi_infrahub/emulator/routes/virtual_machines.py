@@ -63,7 +63,11 @@ async def list_vms(
     exact_environment_match: bool = False,
     exclude_firewalls: Annotated[list[int] | None, Query()] = None,
 ) -> Response:
-    """VMs oldest first, filtered by name and environment, optionally paged."""
+    """VMs oldest first, filtered by name and environment, optionally paged.
+
+    `exclude_firewalls` (ids repeated, as the vendor document has it) is
+    checked and has no effect: the emulator has no organisation firewalls.
+    """
     store, tenant = caller(request)
     with store.reading():
         vms = search(list(tenant.vms.values()), search_text, lambda vm: vm.name)
