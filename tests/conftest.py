@@ -11,6 +11,9 @@
   the test.
 - `recorded_exchanges`: every request and answer that crossed any of these
   servers during the session, for the contract check in tests/contract.
+
+Tests marked `session_end` run after all others, so that the contract check
+sees every exchange of the session.
 """
 
 from __future__ import annotations
