@@ -29,7 +29,7 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from pulumi_infrahub.client import InfrahubClient
+from pulumi_infrahub.client import InfrahubClient, RollingRateLimiter
 from pulumi_infrahub.client.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -43,7 +43,10 @@ from pulumi_infrahub.resources._inputs import did_you_mean
 __all__ = [
     "API_KEY_CONFIG",
     "API_URL_CONFIG",
+    "DEFAULT_REQUESTS_PER_MINUTE",
     "MISSING_KEY_MESSAGE",
+    "REQUESTS_PER_MINUTE_CONFIG",
+    "REQUESTS_PER_MINUTE_VARIABLE",
     "Catalog",
     "InfrahubProvider",
     "NotInCatalogError",
@@ -52,12 +55,22 @@ __all__ = [
     "connection",
     "existing",
     "merge_options",
+    "requests_per_minute",
     "settings_failures_reported",
     "use_stack_config",
 ]
 
 API_KEY_CONFIG = "infrahub:apiKey"
 API_URL_CONFIG = "infrahub:apiUrl"
+REQUESTS_PER_MINUTE_CONFIG = "infrahub:requestsPerMinute"
+REQUESTS_PER_MINUTE_VARIABLE = "INFRAHUB_REQUESTS_PER_MINUTE"
+
+# One provider process serves a whole stack, so its budget is the stack's:
+# half the API's 500 requests a minute per address, leaving the other half
+# to whatever else runs from the same address (a second stack, a policy pack,
+# scripts). A rolling minute rather than a token bucket lets a fleet's burst
+# of creates go out at once while it fits.
+DEFAULT_REQUESTS_PER_MINUTE = 250
 
 MISSING_KEY_MESSAGE = (
     "No Infrahub API key is configured, so nothing was sent to the API. Set "
@@ -78,6 +91,7 @@ T = TypeVar("T")
 class _StackConfig:
     api_key: str | None = field(default=None, repr=False)
     api_url: str | None = None
+    requests_per_minute: str | None = None
 
 
 @dataclass
@@ -92,12 +106,18 @@ _stack_config = _StackConfig()
 _current: _Connection | None = None
 
 
-def use_stack_config(api_key: str | None, api_url: str | None) -> None:
-    """Record the stack's `infrahub:apiKey` and `infrahub:apiUrl` for this
-    process; a change takes effect on the next API call."""
+def use_stack_config(
+    api_key: str | None, api_url: str | None, requests_per_minute: str | None = None
+) -> None:
+    """Record the stack's `infrahub:apiKey`, `infrahub:apiUrl` and
+    `infrahub:requestsPerMinute` for this process; a change of key or URL
+    takes effect on the next API call, the request budget when the client is
+    next built."""
     global _stack_config
     with _lock:
-        _stack_config = _StackConfig(api_key or None, api_url or None)
+        _stack_config = _StackConfig(
+            api_key or None, api_url or None, requests_per_minute or None
+        )
 
 
 def connection() -> _Connection:
@@ -121,7 +141,37 @@ def connection() -> _Connection:
 
 
 def _default_client(settings: Settings) -> InfrahubClient:
-    return InfrahubClient(api_key=settings.api_key, base_url=settings.api_url)
+    return InfrahubClient(
+        api_key=settings.api_key,
+        base_url=settings.api_url,
+        rate_limiter=RollingRateLimiter(requests_per_minute()),
+    )
+
+
+def requests_per_minute() -> int:
+    """The process's API budget: stack config `infrahub:requestsPerMinute`,
+    else `INFRAHUB_REQUESTS_PER_MINUTE`, else 250. Raises ConfigurationError
+    for a value that is not a whole number from 1 to 500."""
+    # Read without the lock, which `connection()` holds while it builds the
+    # client: the frozen config object is replaced whole, never changed.
+    given = _stack_config.requests_per_minute
+    source = REQUESTS_PER_MINUTE_CONFIG
+    if given is None:
+        given = os.environ.get(REQUESTS_PER_MINUTE_VARIABLE) or None
+        source = REQUESTS_PER_MINUTE_VARIABLE
+    if given is None:
+        return DEFAULT_REQUESTS_PER_MINUTE
+    try:
+        budget = int(str(given).strip())
+    except ValueError:
+        budget = 0
+    if not 1 <= budget <= 500:
+        raise ConfigurationError(
+            f"{source} is {given!r}; set it to a whole number of requests a "
+            "minute from 1 to 500 (the API's own limit), or leave it unset for "
+            f"{DEFAULT_REQUESTS_PER_MINUTE}."
+        )
+    return budget
 
 
 # How a process builds its client; tests swap in one that polls fast and
@@ -156,9 +206,11 @@ class InfrahubProvider(ResourceProvider):
     """Base of the four providers: reads the stack config, holds nothing."""
 
     def configure(self, req: ConfigureRequest) -> None:
+        budget = req.config.get(REQUESTS_PER_MINUTE_CONFIG)
         use_stack_config(
             _text(req.config.get(API_KEY_CONFIG)),
             _text(req.config.get(API_URL_CONFIG)),
+            None if budget is None else str(budget),
         )
 
     def __getstate__(self) -> dict[str, Any]:

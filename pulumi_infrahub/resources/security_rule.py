@@ -188,8 +188,11 @@ class SecurityRuleProvider(InfrahubProvider):
 
 
 def _get_vm(vms: VirtualMachinesClient, vm_id: int) -> APIVM:
+    # A second-old view is enough here: the API itself refuses a duplicate
+    # rule (409), and a fleet's rules then cost one list request, not one
+    # request each.
     try:
-        return vms.get(vm_id)
+        return vms.get_recent(vm_id)
     except NotFoundError:
         raise ResourceError(
             f"virtual_machine_id {vm_id}: there is no such VM for this API key."
@@ -200,10 +203,16 @@ def _vm_holding(vms: VirtualMachinesClient, rule_id: int, vm_id: Any) -> APIVM |
     """The VM with rule `rule_id`: `vm_id` when known (refresh), else found
     among every VM (`SecurityRule.get` knows only the rule's id)."""
     if vm_id is not None:
+        # A list snapshot started after the call serves a fleet's refresh at
+        # once; a rule it lacks is confirmed gone by a read of its own, as
+        # list pages over live data can skip an item.
         try:
-            return vms.get(int(vm_id))
+            vm = vms.get_recent(int(vm_id), max_age=0)
+            if all(r.id != rule_id for r in vm.security_rules):
+                vm = vms.get(int(vm_id))
         except NotFoundError:
             return None
+        return vm
     return next(
         (vm for vm in vms.get_all() if any(r.id == rule_id for r in vm.security_rules)),
         None,

@@ -212,11 +212,8 @@ class VolumeAttachmentProvider(InfrahubProvider):
         client = connection().client
         attachment_id = _parse_id(_id)
         vm_id, volume_id = int(_props["virtual_machine_id"]), int(_props["volume_id"])
-        try:
-            volume = client.volumes.get(volume_id)
-        except NotFoundError:
-            return
-        attachment = _find(volume, attachment_id)
+        volume = _volume_holding(client, attachment_id, volume_id)
+        attachment = _find(volume, attachment_id) if volume else None
         if attachment is None:
             return
         if attachment.protected:
@@ -237,13 +234,15 @@ def _check_pair(
     failures: Failures, client: InfrahubClient, vm_id: int, volume_id: int
 ) -> None:
     """The VM and volume exist and share an environment."""
+    # Existence and environment do not change from one second to the next:
+    # recent list snapshots serve a fleet's checks with a request or two.
     try:
-        vm = client.virtual_machines.get(vm_id)
+        vm = client.virtual_machines.get_recent(vm_id)
     except NotFoundError:
         failures.add("virtual_machine_id", f"virtual_machine_id {vm_id}: no such VM.")
         return
     try:
-        volume = client.volumes.get(volume_id)
+        volume = client.volumes.get_recent(volume_id)
     except NotFoundError:
         failures.add("volume_id", f"volume_id {volume_id}: no such volume.")
         return
@@ -259,8 +258,10 @@ def _check_pair(
 
 
 def _get_volume(client: InfrahubClient, volume_id: int) -> APIVolume:
+    # A second-old view is enough: the API itself refuses to attach a volume
+    # that is attached already.
     try:
-        return client.volumes.get(volume_id)
+        return client.volumes.get_recent(volume_id)
     except NotFoundError:
         raise ResourceError(
             f"volume_id {volume_id}: there is no such volume for this API key."
@@ -285,12 +286,18 @@ def _volume_holding(
     client: InfrahubClient, attachment_id: int, volume_id: Any
 ) -> APIVolume | None:
     """The volume with attachment `attachment_id`: `volume_id` when known
-    (refresh), else found among every volume (`VolumeAttachment.get`)."""
+    (refresh, delete), else found among every volume (`VolumeAttachment.get`).
+    A list snapshot started after the call serves a fleet's worth of calls at
+    once; an attachment it lacks is confirmed gone by a read of its own, as
+    list pages over live data can skip an item."""
     if volume_id is not None:
         try:
-            return client.volumes.get(int(volume_id))
+            volume = client.volumes.get_recent(int(volume_id), max_age=0)
+            if _find(volume, attachment_id) is None:
+                volume = client.volumes.get(int(volume_id))
         except NotFoundError:
             return None
+        return volume
     return next(
         (v for v in client.volumes.get_all() if _find(v, attachment_id) is not None),
         None,
