@@ -453,3 +453,11 @@ def test_vm_ending_in_error_fails_up_with_the_api_reason_and_leaves_no_vm(
     assert project.outputs()["public_ip"] == vm["floating_ip"]
     [volume] = holdings(emulator)["volumes"]
     assert volume["attached_to"] == [vm["id"]]
+
+
+def test_readme_shows_the_quickstart_program_as_it_is() -> None:
+    program = (QUICKSTART / "__main__.py").read_text()
+    code = program.split('"""', 2)[2].strip()
+    readme = (QUICKSTART.parents[1] / "README.md").read_text()
+
+    assert f"```python\n{code}\n```" in readme
