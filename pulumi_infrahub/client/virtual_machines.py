@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Literal
 
-from pulumi_infrahub.client._base import AreaClient, adopt_after_ambiguous_failure
+from pulumi_infrahub.client._base import (
+    PAGE_SIZE,
+    AreaClient,
+    adopt_after_ambiguous_failure,
+)
 from pulumi_infrahub.client._http import HTTPSession, Repeat
 from pulumi_infrahub.client.errors import NotFoundError
 from pulumi_infrahub.client.models import (
@@ -21,7 +25,12 @@ from pulumi_infrahub.client.models import (
     VirtualMachineCreate,
     VolumeAttachment,
 )
-from pulumi_infrahub.client.waiting import PollSchedule, SharedPoller, wait_for
+from pulumi_infrahub.client.waiting import (
+    Listing,
+    PollSchedule,
+    SharedPoller,
+    wait_for,
+)
 
 __all__ = ["MetricsDuration", "VirtualMachinesClient"]
 
@@ -520,8 +529,10 @@ class VirtualMachinesClient(AreaClient):
         except NotFoundError:
             return None
 
-    def _all_by_id(self) -> dict[int, VirtualMachine]:
-        return {vm.id: vm for vm in self.get_all()}
+    def _all_by_id(self) -> Listing[VirtualMachine]:
+        vms = self.get_all()
+        # Fewer than a page: one answer held them all.
+        return Listing({vm.id: vm for vm in vms}, complete=len(vms) < PAGE_SIZE)
 
 
 def _volume_id(attachment: VolumeAttachment) -> int | None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from pulumi_infrahub.client._base import AreaClient, adopt_after_ambiguous_failure
+from pulumi_infrahub.client._base import (
+    PAGE_SIZE,
+    AreaClient,
+    adopt_after_ambiguous_failure,
+)
 from pulumi_infrahub.client._http import HTTPSession, Repeat
 from pulumi_infrahub.client.errors import NotFoundError
 from pulumi_infrahub.client.models import (
@@ -14,7 +18,12 @@ from pulumi_infrahub.client.models import (
     VolumeAttachment,
     VolumeCreate,
 )
-from pulumi_infrahub.client.waiting import PollSchedule, SharedPoller, wait_for
+from pulumi_infrahub.client.waiting import (
+    Listing,
+    PollSchedule,
+    SharedPoller,
+    wait_for,
+)
 
 __all__ = ["VolumesClient"]
 
@@ -260,8 +269,13 @@ class VolumesClient(AreaClient):
         except NotFoundError:
             return None
 
-    def _all_by_id(self) -> dict[int, Volume]:
-        return {volume.id: volume for volume in self.get_all()}
+    def _all_by_id(self) -> Listing[Volume]:
+        volumes = self.get_all()
+        # Fewer than a page: one answer held them all.
+        return Listing(
+            {volume.id: volume for volume in volumes},
+            complete=len(volumes) < PAGE_SIZE,
+        )
 
 
 def _environment_name(volume: Volume) -> str | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -32,7 +32,7 @@ from pulumi_infrahub.client.errors import (
     WaitTimeoutError,
 )
 
-__all__ = ["PollSchedule", "SharedPoller", "wait_for"]
+__all__ = ["Listing", "PollSchedule", "SharedPoller", "wait_for"]
 
 logger = logging.getLogger("pulumi_infrahub.client.waiting")
 
@@ -63,6 +63,28 @@ class PollSchedule:
         if elapsed < self.fast_for:
             return self.first
         return min(self.maximum, max(previous, self.first) * self.factor)
+
+
+class Listing(Mapping[int, T]):
+    """Objects by id from one list of every object of a kind.
+
+    `complete` says the list came in one answer (a single short page), so an
+    id it lacks does not exist; a list of several pages is computed over live
+    data and may skip an item that moved between pages.
+    """
+
+    def __init__(self, objects: Mapping[int, T], *, complete: bool) -> None:
+        self._objects = dict(objects)
+        self.complete = complete
+
+    def __getitem__(self, id_: int) -> T:
+        return self._objects[id_]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._objects)
+
+    def __len__(self) -> int:
+        return len(self._objects)
 
 
 class SharedPoller(Generic[T]):
@@ -137,7 +159,10 @@ def wait_for(
 
     `obj` is None when the object is not in the snapshot. `confirm`, if given,
     re-reads a missing object directly before it is believed gone (list pages
-    over live data can skip an item). `failed(obj)` returns why the object can
+    over live data can skip an item). A wait for the object to go needs no
+    such read when the snapshot is a complete `Listing`: a list that lags
+    behind the API only shows a deleted object for longer, never a live one
+    as gone. `failed(obj)` returns why the object can
     no longer get there (or None), which ends the wait with FailedStateError.
     The deadline ends it with WaitTimeoutError. `what` describes the wait in
     logs and errors, e.g. "VM 12 becoming ACTIVE".
@@ -156,7 +181,8 @@ def wait_for(
     while True:
         taken_at, objects = poller.snapshot(newer_than)
         current = objects.get(id_)
-        if current is None and confirm is not None:
+        complete = isinstance(objects, Listing) and objects.complete
+        if current is None and confirm is not None and not (complete and until(None)):
             current = confirm(id_)
 
         if failed is not None:

@@ -212,7 +212,10 @@ class VolumeAttachmentProvider(InfrahubProvider):
         client = connection().client
         attachment_id = _parse_id(_id)
         vm_id, volume_id = int(_props["virtual_machine_id"]), int(_props["volume_id"])
-        volume = _volume_holding(client, attachment_id, volume_id)
+        # A second-old view is enough: if it still shows an attachment that
+        # has just gone, the detach is answered "not attached", which counts
+        # as done.
+        volume = _volume_holding(client, attachment_id, volume_id, max_age=1.0)
         attachment = _find(volume, attachment_id) if volume else None
         if attachment is None:
             return
@@ -283,16 +286,21 @@ def _attachment_to(volume: APIVolume, vm_id: int) -> APIAttachment | None:
 
 
 def _volume_holding(
-    client: InfrahubClient, attachment_id: int, volume_id: Any
+    client: InfrahubClient,
+    attachment_id: int,
+    volume_id: Any,
+    *,
+    max_age: float = 0.0,
 ) -> APIVolume | None:
     """The volume with attachment `attachment_id`: `volume_id` when known
     (refresh, delete), else found among every volume (`VolumeAttachment.get`).
-    A list snapshot started after the call serves a fleet's worth of calls at
-    once; an attachment it lacks is confirmed gone by a read of its own, as
-    list pages over live data can skip an item."""
+    A list snapshot started at most `max_age` seconds before the call serves
+    a fleet's worth of calls at once; an attachment it lacks is confirmed gone
+    by a read of its own, as it may be newer than the snapshot, and list
+    pages over live data can skip an item."""
     if volume_id is not None:
         try:
-            volume = client.volumes.get_recent(int(volume_id), max_age=0)
+            volume = client.volumes.get_recent(int(volume_id), max_age=max_age)
             if _find(volume, attachment_id) is None:
                 volume = client.volumes.get(int(volume_id))
         except NotFoundError:

@@ -134,10 +134,12 @@ def test_public_ip_wait_continues_until_the_ip_shows(
     assert len(api.sent) == 3
 
 
-def test_vm_missing_from_the_list_is_confirmed_before_it_counts_as_gone(
+def test_vm_missing_from_a_list_of_pages_is_confirmed_before_it_counts_as_gone(
     api: FakeAPI, client: InfrahubClient
 ) -> None:
-    api.on("GET", VMS, ok(instances=[]))
+    # A full page: the list spans pages, which can skip an item that moves.
+    others = [vm(i, f"other-{i}", "ACTIVE") for i in range(100, 200)]
+    api.on("GET", VMS, ok(instances=others))
     api.on(
         "GET",
         f"{VMS}/1",
@@ -148,6 +150,17 @@ def test_vm_missing_from_the_list_is_confirmed_before_it_counts_as_gone(
     client.virtual_machines.wait_until_deleted(1, timeout=5)
 
     assert len(api.requests_to("GET", f"{VMS}/1")) == 2
+
+
+def test_vm_missing_from_a_one_page_list_is_gone_without_a_read_of_its_own(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    api.on("GET", VMS, ok(instances=[vm(2, "b", "ACTIVE")]))
+
+    client.virtual_machines.wait_until_deleted(1, timeout=5)
+
+    assert api.requests_to("GET", f"{VMS}/1") == []
+    assert len(api.requests_to("GET", VMS)) == 1
 
 
 def test_vm_that_vanishes_while_awaited_fails_the_wait(
@@ -275,3 +288,16 @@ def _running_sum(values: list[float]) -> list[float]:
         total += value
         out.append(total)
     return out
+
+
+def test_vm_missing_from_a_one_page_list_while_awaited_active_is_read_on_its_own(
+    api: FakeAPI, client: InfrahubClient
+) -> None:
+    # A list that lags behind the API may not show a VM made a moment ago.
+    api.on("GET", VMS, ok(instances=[]), ok(instances=[vm(1, "a", "ACTIVE")]))
+    api.on("GET", f"{VMS}/1", ok(instance=vm(1, "a", "BUILD")))
+
+    found = client.virtual_machines.wait_until_active(1, timeout=5)
+
+    assert found.status == "ACTIVE"
+    assert len(api.requests_to("GET", f"{VMS}/1")) == 1
