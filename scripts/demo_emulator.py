@@ -79,7 +79,7 @@ def show(admin_url: str) -> int:
     print(
         f"\n{totals['virtual_machines']} VM(s), {totals['gpus']} GPU(s), "
         f"{totals['volumes']} volume(s) of {totals['volume_gb']} GB; about "
-        f"${totals['hourly_cost']:.2f} an hour on the real API."
+        f"${totals['hourly_cost']:.2f} an hour at the emulator's list prices."
     )
     return 0
 
