@@ -36,6 +36,11 @@ start_emulator() {
     say "Emulator already running at $DEMO_API_URL (pid $pid)"
     return
   fi
+  if "$DEMO_PYTHON" scripts/demo_emulator.py up "$DEMO_ADMIN_URL"; then
+    echo "Port $DEMO_PORT already serves an emulator that this checkout did not" \
+      "start. Stop it, or run again with DEMO_PORT=<free port>." >&2
+    exit 1
+  fi
   if [ -f "$DEMO_STATE_FILE" ]; then
     say "Restarting the emulator from its saved state ($DEMO_STATE_FILE)"
   else
@@ -46,7 +51,7 @@ start_emulator() {
   nohup "$DEMO_EMULATOR" emulator --port "$DEMO_PORT" \
     --state-file "$DEMO_STATE_FILE" >>"$DEMO_LOG" 2>&1 </dev/null &
   echo $! >"$DEMO_PID_FILE"
-  if ! "$DEMO_PYTHON" scripts/demo_emulator.py wait "$DEMO_ADMIN_URL"; then
+  if ! "$DEMO_PYTHON" scripts/demo_emulator.py wait "$DEMO_ADMIN_URL" --pid $!; then
     echo "The emulator did not start; the end of $DEMO_LOG says:" >&2
     tail -n 5 "$DEMO_LOG" >&2
     echo "If port $DEMO_PORT is taken, run again with DEMO_PORT=<free port>." >&2

@@ -9,6 +9,7 @@ the demo tenant holds.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any
@@ -28,9 +29,25 @@ def is_up(admin_url: str) -> bool:
     return answer.status_code == 200 and answer.json().get("status") == "ok"
 
 
-def wait(admin_url: str, seconds: float) -> int:
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def wait(admin_url: str, seconds: float, pid: int | None) -> int:
+    """Waits until the emulator answers; with `pid`, fails as soon as that
+    process is gone, since an answer could then only come from another
+    emulator on the same port."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if pid is not None and not is_alive(pid):
+            print(f"The emulator (pid {pid}) exited.", file=sys.stderr)
+            return 1
         if is_up(admin_url):
             return 0
         time.sleep(0.2)
@@ -89,12 +106,13 @@ def main() -> int:
     parser.add_argument("action", choices=("wait", "show", "up"))
     parser.add_argument("admin_url", help="the emulator's /_emulator URL")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--pid", type=int, help="wait: the emulator's process")
     args = parser.parse_args()
 
     if args.action == "up":
         return 0 if is_up(args.admin_url) else 1
     if args.action == "wait":
-        return wait(args.admin_url, args.seconds)
+        return wait(args.admin_url, args.seconds, args.pid)
     return show(args.admin_url)
 
 
