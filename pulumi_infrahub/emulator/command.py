@@ -38,6 +38,7 @@ KEYS_ENVIRONMENT_VARIABLE = "INFRAHUB_EMULATOR_API_KEYS"
 
 _FAULT_OPTIONS = {
     "latency_ms": ("MS", "milliseconds added before each API answer"),
+    "latency_jitter_ms": ("MS", "up to this many milliseconds more, random per answer"),
     "error_rate": ("SHARE", "share of API requests answered 5xx, from 0 to 1"),
     "error_status": ("STATUS", "the 5xx status those answers carry (default 500)"),
     "rate_limit_burst": ("N", "answer the next N API requests with 429"),

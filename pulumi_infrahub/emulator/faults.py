@@ -28,6 +28,9 @@ class Faults(BaseModel):
     latency_ms: float = Field(default=0.0, ge=0, le=60_000)
     """Delay added before every API request is answered."""
 
+    latency_jitter_ms: float = Field(default=0.0, ge=0, le=60_000)
+    """Up to this much more delay, drawn afresh for each request."""
+
     error_rate: float = Field(default=0.0, ge=0, le=1)
     """Share of API requests answered with `error_status` before any change."""
 
@@ -66,6 +69,16 @@ class FaultState:
     @property
     def active(self) -> bool:
         return self.faults != _NO_FAULTS
+
+    def latency(self) -> float:
+        """Seconds to hold this request: the fixed latency plus its share of
+        the jitter."""
+        faults = self.faults
+        jitter = 0.0
+        if faults.latency_jitter_ms > 0:
+            with self._lock:
+                jitter = self._rng.uniform(0, faults.latency_jitter_ms)
+        return (faults.latency_ms + jitter) / 1000
 
     def take_burst(self) -> bool:
         """True when this request is one of the forced 429s."""

@@ -80,8 +80,9 @@ class ApiGate:
 
         faults = runtime.faults
         if faults.active:
-            if faults.faults.latency_ms:
-                await asyncio.sleep(faults.faults.latency_ms / 1000)
+            latency = faults.latency()
+            if latency > 0:
+                await asyncio.sleep(latency)
             if faults.take_burst():
                 await exchange.answer(429, {"status": False, "message": BURST_MESSAGE})
                 return

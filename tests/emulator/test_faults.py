@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 
@@ -7,6 +8,7 @@ import httpx
 import pytest
 
 from pulumi_infrahub.emulator import Delays, Faults, ManualClock
+from pulumi_infrahub.emulator.faults import FaultState
 from pulumi_infrahub.emulator.testing import RunningEmulator
 
 from .helpers import api, create_vm, get_vm, vm_payload
@@ -144,3 +146,13 @@ def test_faults_do_not_touch_the_admin_endpoints(emulator: RunningEmulator) -> N
     described = emulator.admin.faults()
 
     assert described["error_rate"] == 1.0
+
+
+def test_latency_jitter_draws_a_new_delay_for_each_answer() -> None:
+    state = FaultState(Faults(latency_ms=50, latency_jitter_ms=100), random.Random(7))
+
+    delays = [state.latency() for _ in range(50)]
+
+    assert all(0.05 <= delay <= 0.15 for delay in delays)
+    assert max(delays) - min(delays) > 0.05
+    assert len(set(delays)) == len(delays)
