@@ -24,8 +24,8 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make demo       emulator + pulumi up of examples/quickstart"
 	@echo "make demo-down  destroy the demo stack and stop the emulator"
-	@echo "make bench      benchmarks"
-	@echo "make chaos      fault-injection runs"
+	@echo "make bench      fleet benchmarks against the emulator (BENCH_ARGS=...)"
+	@echo "make chaos      the fleet through faults, with counts (CHAOS_ARGS=...)"
 	@echo "make goldens    record the preview-report goldens again with the real CLI"
 
 venv: $(VENV_PYTHON)
@@ -61,13 +61,15 @@ demo: install
 demo-down:
 	@bash scripts/demo.sh down
 
+# The fleet benchmarks and the fault runs drive the real CLI against the
+# emulator; figures go to .bench/ as JSON (BENCH_ARGS / CHAOS_ARGS: --help).
 bench: install
-	@echo "make bench: not written yet (benchmarks under bench/)." >&2
-	@exit 1
+	bin="$$(bash scripts/get-pulumi.sh)"; \
+	PULUMI_INFRAHUB_CLI_BIN="$$bin" $(VENV_PYTHON) -m bench.run $(BENCH_ARGS)
 
 chaos: install
-	@echo "make chaos: not written yet (fault-injection runs against the emulator)." >&2
-	@exit 1
+	bin="$$(bash scripts/get-pulumi.sh)"; \
+	PULUMI_INFRAHUB_CLI_BIN="$$bin" $(VENV_PYTHON) -m bench.chaos $(CHAOS_ARGS)
 
 # Real previews against the emulator, recorded as the preview-report goldens
 # (tests/report/golden/); review the diff before committing it.

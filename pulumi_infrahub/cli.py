@@ -11,10 +11,15 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
+from pulumi_infrahub import provider_server
 from pulumi_infrahub.emulator import command as emulator_command
 from pulumi_infrahub.report import command as report_command
 
-_COMMANDS: tuple[ModuleType, ...] = (emulator_command, report_command)
+_COMMANDS: tuple[ModuleType, ...] = (
+    emulator_command,
+    report_command,
+    provider_server,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
