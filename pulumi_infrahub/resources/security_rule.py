@@ -353,18 +353,31 @@ class SecurityRule(pulumi.dynamic.Resource, module="infrahub", name="SecurityRul
     written (protocol case, CIDR form), so they never show a diff."""
 
     virtual_machine_id: pulumi.Output[int]
+    """Id of the VM the rule is on."""
     direction: pulumi.Output[str]
+    """`ingress` or `egress`, lower case."""
     protocol: pulumi.Output[str]
+    """The protocol, lower case as the API has it (`tcp`, `icmp`, `any`, ...)."""
     ethertype: pulumi.Output[str]
+    """`IPv4` or `IPv6`, matching `remote_ip_prefix`."""
     remote_ip_prefix: pulumi.Output[str]
     """The prefix in canonical form."""
     port_range_min: pulumi.Output[int | None]
+    """First port; None when the rule gives no ports, as always for protocols
+    without them."""
     port_range_max: pulumi.Output[int | None]
+    """Last port, equal to `port_range_min` for a single port; None when the
+    rule gives no ports."""
     timeouts: pulumi.Output[dict[str, float] | None]
+    """Seconds allowed per operation, as given; None for the defaults (300
+    each for create and delete)."""
     adopt_id: pulumi.Output[int | None]
+    """Id of the existing rule this resource took over; None when it made its
+    own."""
     status: pulumi.Output[str]
     """The API's status: `pending`, then `SUCCESS`."""
     created_at: pulumi.Output[str]
+    """When the rule was created, as an ISO 8601 timestamp."""
 
     def __init__(
         self,

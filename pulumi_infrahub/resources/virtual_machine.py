@@ -1066,23 +1066,49 @@ class VirtualMachine(pulumi.dynamic.Resource, module="infrahub", name="VirtualMa
     name: pulumi.Output[str]
     """The VM's name."""
     environment_name: pulumi.Output[str]
+    """The environment the VM runs in, by name."""
     flavor_name: pulumi.Output[str]
+    """The flavor (hardware size), by name, e.g. `n3-A100x1`."""
     key_name: pulumi.Output[str]
+    """The SSH keypair the VM was created with, by name."""
     image_name: pulumi.Output[str | None]
+    """The OS image the VM was created from, by name; None when none was given
+    (the VM boots from `volume_name`)."""
     volume_name: pulumi.Output[str | None]
+    """The existing volume the VM boots from, by name; None when it boots from
+    an image. Kept as the program gave it: the API does not return it."""
     create_bootable_volume: pulumi.Output[bool]
+    """Whether the VM boots from a new volume made from `image_name`. Kept as
+    the program gave it: the API does not return it."""
     user_data: pulumi.Output[str | None]
     """The cloud-init user data, as a secret."""
     callback_url: pulumi.Output[str | None]
+    """The URL the API posts this VM's events to; None when there is none."""
     assign_floating_ip: pulumi.Output[bool]
+    """Whether the VM has a public IP, or is getting one (`floating_ip_status`
+    `ATTACHING`)."""
     enable_port_randomization: pulumi.Output[bool]
+    """Whether the VM's public ports are randomised, as the API reports it; it
+    matters only when the VM has a public IP."""
     labels: pulumi.Output[list[str]]
+    """The VM's labels, sorted, each once."""
     security_rules: pulumi.Output[list[dict[str, Any]]]
+    """The inline firewall rules, sorted, in normal form: direction and
+    protocol lower case, ethertype `IPv4` or `IPv6`, remote_ip_prefix as a
+    canonical network. The API's default egress rules and the rules of
+    `SecurityRule` resources are not among them."""
     profile: pulumi.Output[dict[str, str] | None]
+    """The provisioning profile the create settings were saved as (`name` and
+    `description`); None when none was asked for. Kept as the program gave
+    it: the API does not return it."""
     power_state: pulumi.Output[str]
     """The requested power state: ACTIVE, SHUTOFF or HIBERNATED."""
     timeouts: pulumi.Output[dict[str, float] | None]
+    """Seconds allowed per operation, as given; None for the defaults (1800
+    for create and update, 1200 for delete)."""
     adopt_id: pulumi.Output[int | None]
+    """Id of the existing VM this resource took over; None when it made its
+    own."""
     gpu: pulumi.Output[str]
     """GPU model of the flavor, `""` for CPU-only flavors."""
     gpu_count: pulumi.Output[int]
@@ -1100,12 +1126,16 @@ class VirtualMachine(pulumi.dynamic.Resource, module="infrahub", name="VirtualMa
     floating_ip: pulumi.Output[str | None]
     """Public IP address, when the VM has one."""
     floating_ip_status: pulumi.Output[str | None]
+    """The API's public IP state, upper case: `NO FLOATING IP` (with spaces)
+    when there is none, `ATTACHING` or `DETACHING` while it changes."""
     cpu: pulumi.Output[int]
+    """CPUs of the flavor."""
     ram: pulumi.Output[float]
     """RAM of the flavor in GB."""
     disk: pulumi.Output[int]
     """Root disk of the flavor in GB."""
     created_at: pulumi.Output[str]
+    """When the VM was created, as an ISO 8601 timestamp."""
     security_rule_ids: pulumi.Output[list[int]]
     """Ids of the inline `security_rules`, in the same order."""
     volume_attachment_ids: pulumi.Output[list[int]]

@@ -546,22 +546,38 @@ class Volume(pulumi.dynamic.Resource, module="infrahub", name="Volume"):
     `available`, delete waits until it is gone."""
 
     name: pulumi.Output[str]
+    """The volume's name."""
     environment_name: pulumi.Output[str]
+    """The environment the volume is in, by name."""
     size: pulumi.Output[int]
     """Size in GB."""
     volume_type: pulumi.Output[str]
+    """The volume type, `Cloud-SSD` unless another was given."""
     description: pulumi.Output[str | None]
+    """The free-text description; None when there is none."""
     image_id: pulumi.Output[int | None]
+    """Id of the image the volume was made bootable from; None when there is
+    none."""
     callback_url: pulumi.Output[str | None]
+    """The URL the API posts this volume's events to; None when there is
+    none."""
     timeouts: pulumi.Output[dict[str, float] | None]
+    """Seconds allowed per operation, as given; None for the defaults (600 for
+    create and update, 900 for delete)."""
     adopt_id: pulumi.Output[int | None]
+    """Id of the existing volume this resource took over; None when it made
+    its own."""
     region: pulumi.Output[str]
     """Region of the volume's environment."""
     status: pulumi.Output[str]
     """The API's status (`available`, ...)."""
     bootable: pulumi.Output[bool]
+    """Whether the API reports the volume as bootable."""
     os_image: pulumi.Output[str | None]
+    """The OS image a bootable volume was made from, as the API names it; None
+    for a volume that is not bootable."""
     created_at: pulumi.Output[str]
+    """When the volume was created, as an ISO 8601 timestamp."""
     attachment_ids: pulumi.Output[list[int]]
     """Ids of the volume's attachments."""
     attached_to: pulumi.Output[list[int]]

@@ -427,15 +427,24 @@ class VolumeAttachment(
     delete once the volume is free again."""
 
     virtual_machine_id: pulumi.Output[int]
+    """Id of the VM the volume is attached to."""
     volume_id: pulumi.Output[int]
+    """Id of the attached volume."""
     protected: pulumi.Output[bool]
+    """Whether the attachment is protected, so that the API refuses to detach
+    it."""
     timeouts: pulumi.Output[dict[str, float] | None]
+    """Seconds allowed per operation, as given; None for the defaults (600
+    for create and delete, 300 for update)."""
     adopt_id: pulumi.Output[int | None]
+    """Id of the existing attachment this resource took over; None when it
+    made its own."""
     status: pulumi.Output[str]
     """The API's status: `ATTACHED` once usable."""
     device: pulumi.Output[str]
     """The device path inside the VM, e.g. `/dev/disk/by-id/virtio-...`."""
     created_at: pulumi.Output[str]
+    """When the volume was attached, as an ISO 8601 timestamp."""
 
     def __init__(
         self,
