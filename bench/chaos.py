@@ -360,7 +360,7 @@ class Chaos:
 
     def final_destroy(self) -> None:
         """Destroys whatever is left without faults, then looks for leftovers."""
-        if self.fleet.project.resources():
+        if any(state_ids(self.fleet).values()):
             self.fleet.project.destroy(check=False)
         held = holdings(self.fleet)
         self.report.left_at_end = [
