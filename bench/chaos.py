@@ -155,8 +155,19 @@ class ChaosReport:
             if c.drift:
                 found.append(f"{where}: refresh found drift after a successful up")
         found += [f"left after the final destroy: {o}" for o in self.left_at_end]
-        found += [f"gave up: {s}" for s in self.steps_given_up]
+        found += [
+            f"gave up: {given_up}; its last try failed with: {self.last_failures()}"
+            for given_up in self.steps_given_up
+        ]
         return found
+
+    def last_failures(self) -> str:
+        if not self.commands:
+            return "nothing"
+        return "; ".join(
+            f"{f.resource} ({f.cause}): {f.message[-300:]}"
+            for f in self.commands[-1].failures
+        )
 
     def counts(self) -> dict[str, Any]:
         return {

@@ -26,8 +26,12 @@ Retries are bounded: `RetryPolicy.attempts` tries in all (5 by default),
 waiting 1, 2, 4, 8 s (doubling, capped at 30 s), each shortened by a random
 share of up to half so parallel clients spread out; this follows the
 vendor's advice to wait at least a second, double, and stop after five
-tries. A `Retry-After` header, which the API does not document but a proxy
-may add, lengthens the wait to what it asks, up to two minutes.
+tries. A 429 is the exception: the API refuses everything until its
+one-minute window ends, so a request may be throttled 12 times before it
+gives up, with waits capped at 10 s, about 80 s in all; giving up after five
+tries (15 s) would fail a stack that only had to wait. A `Retry-After`
+header, which the API does not document but a proxy may add, lengthens the
+wait to what it asks, up to two minutes.
 
 A create is never sent twice, because the API has no idempotency key and a
 repeated create makes a second object. When a create's outcome is unknown

@@ -12,7 +12,7 @@ import math
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -84,11 +84,20 @@ class RetryPolicy:
     share of up to `jitter` of it so that parallel clients spread out. A
     `Retry-After` header raises the wait to what it asks for; one asking for
     more than `max_retry_after` seconds ends the retries.
+
+    A 429 gets more patience: the API refuses every request until its
+    one-minute window ends, so a request may be answered 429
+    `rate_limited_attempts` times before it gives up, waiting at most
+    `max_rate_limited_backoff` each time, which adds up to a little more than
+    that minute. 429s and other failures are counted apart: a 500 after a run
+    of 429s is the request's first ordinary failure.
     """
 
     attempts: int = 5
     backoff: float = 1.0
     max_backoff: float = 30.0
+    rate_limited_attempts: int = 12
+    max_rate_limited_backoff: float = 10.0
     jitter: float = 0.5
     max_retry_after: float = 120.0
     statuses: frozenset[int] = field(
@@ -96,21 +105,34 @@ class RetryPolicy:
     )
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ConfigurationError(
-                f"RetryPolicy.attempts is {self.attempts}; it counts the first "
-                "try too, so use 1 or more."
-            )
-        for name in ("backoff", "max_backoff", "max_retry_after"):
+        for name in ("attempts", "rate_limited_attempts"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(
+                    f"RetryPolicy.{name} is {getattr(self, name)}; it counts the "
+                    "first try too, so use 1 or more."
+                )
+        for name in (
+            "backoff",
+            "max_backoff",
+            "max_rate_limited_backoff",
+            "max_retry_after",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"RetryPolicy.{name} must be 0 or more.")
         if not 0 <= self.jitter <= 1:
             raise ConfigurationError("RetryPolicy.jitter must be between 0 and 1.")
 
-    def delay(self, retry: int, retry_after: float | None = None) -> float | None:
+    def delay(
+        self,
+        retry: int,
+        retry_after: float | None = None,
+        *,
+        rate_limited: bool = False,
+    ) -> float | None:
         """Seconds to wait before retry number `retry` (1-based), or None
         when the server asks for a longer pause than this policy accepts."""
-        base = min(self.max_backoff, self.backoff * 2.0 ** (retry - 1))
+        cap = self.max_rate_limited_backoff if rate_limited else self.max_backoff
+        base = min(cap, self.backoff * 2.0 ** (retry - 1))
         wait = base * (1 - self.jitter * random.random())
         if retry_after is None:
             return wait
@@ -256,6 +278,9 @@ class HTTPSession:
         answer came, after the retries the policy and `repeat` allow.
         """
         attempt = 1
+        # 429s have their own, larger allowance; the other failures share
+        # `attempts`, so a 500 after a run of 429s does not end the request.
+        failed: Counter[bool] = Counter()
         lost_earlier = False
         while True:
             self.rate_limiter.acquire()
@@ -282,9 +307,13 @@ class HTTPSession:
                 return {}
 
             assert error is not None
-            if not self._may_retry(error, repeat) or attempt >= self.retry.attempts:
+            rate_limited = isinstance(error, APIError) and error.status == 429
+            failed[rate_limited] += 1
+            policy = self.retry
+            tries = policy.rate_limited_attempts if rate_limited else policy.attempts
+            if not self._may_retry(error, repeat) or failed[rate_limited] >= tries:
                 raise error
-            delay = self.retry.delay(attempt, retry_after)
+            delay = policy.delay(attempt, retry_after, rate_limited=rate_limited)
             if delay is None:
                 raise error
 
@@ -292,13 +321,13 @@ class HTTPSession:
                 error, (ResponseLostError, ServerError)
             )
             logger.warning(
-                "%s %s failed (%s); retrying in %.1f s (attempt %d of %d)",
+                "%s %s failed (%s); retrying in %.1f s (try %d of %d)",
                 method,
                 path,
                 _short(error),
                 delay,
-                attempt + 1,
-                self.retry.attempts,
+                failed[rate_limited] + 1,
+                tries,
             )
             _sleep(delay)
             attempt += 1

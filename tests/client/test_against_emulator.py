@@ -40,13 +40,15 @@ PUBLIC_KEY = (
     "AAAAC3NzaC1lZDI1NTE5AAAAIHz8MDvQ0V8Jp3C0yS3N2fY5C0aPq4w8lq8Q0a0b0c0d team"
 )
 FAST = PollSchedule(first=0.01, fast_for=60, maximum=0.05)
+# Zero backoff: retries are counted here, not timed.
+RETRY = RetryPolicy(attempts=3, backoff=0.0, jitter=0.0)
 
 
 def connect(emulator: RunningEmulator, api_key: str | None = None) -> InfrahubClient:
     return InfrahubClient(
         api_key or emulator.api_key,
         emulator.base_url,
-        retry=RetryPolicy(attempts=3, backoff=0.0, jitter=0.0),
+        retry=RETRY,
         rate_limiter=RateLimiter(requests_per_minute=math.inf),
         poll_schedule=FAST,
         timeout=10.0,
@@ -290,10 +292,13 @@ def test_rate_limit_answers_are_retried(
 def test_rate_limit_beyond_the_retries_raises(
     emulator: RunningEmulator, client: InfrahubClient
 ) -> None:
-    emulator.admin.set_faults(Faults(rate_limit_burst=5))
+    tries = RETRY.rate_limited_attempts
+    emulator.admin.set_faults(Faults(rate_limit_burst=tries))
 
     with pytest.raises(RateLimitError):
         client.regions.get_all()
+    statuses = [r["status"] for r in emulator.admin.requests()]
+    assert statuses == [429] * tries
 
 
 def test_vm_ending_in_error_fails_the_wait(

@@ -242,6 +242,46 @@ def test_backoff_doubles_up_to_the_cap_without_jitter() -> None:
     assert delays == [1.0, 2.0, 4.0, 5.0, 5.0]
 
 
+def test_rate_limited_waits_stop_doubling_at_their_own_cap() -> None:
+    policy = RetryPolicy(backoff=1.0, jitter=0.0)
+
+    delays = [policy.delay(n, rate_limited=True) for n in range(1, 13)]
+
+    assert delays[:5] == [1.0, 2.0, 4.0, 8.0, 10.0]
+    assert max(delays) == policy.max_rate_limited_backoff
+    assert sum(delays[:11]) > 60, "a throttled request must outwait the window"
+
+
+def test_rate_limited_request_outlasts_the_ordinary_tries(api: FakeAPI) -> None:
+    throttled = [httpx.Response(429, text="Too Many Requests")] * 7
+    api.on("GET", "/core/regions", *throttled, ok(regions=[]))
+    client = make_client(api, retry=RetryPolicy(attempts=3, backoff=0))
+
+    assert client.regions.get_all() == []
+    assert len(api.requests_to("GET", "/core/regions")) == 8
+
+
+def test_rate_limited_request_gives_up_after_its_own_tries(api: FakeAPI) -> None:
+    throttled = [httpx.Response(429, text="Too Many Requests")] * 5
+    api.on("GET", "/core/regions", *throttled)
+    policy = RetryPolicy(attempts=2, rate_limited_attempts=4, backoff=0)
+    client = make_client(api, retry=policy)
+
+    with pytest.raises(RateLimitError):
+        client.regions.get_all()
+    assert len(api.requests_to("GET", "/core/regions")) == 4
+
+
+def test_server_error_after_a_run_of_rate_limits_is_retried(api: FakeAPI) -> None:
+    throttled = [httpx.Response(429, text="Too Many Requests")] * 4
+    failed = httpx.Response(500, text="oops")
+    api.on("GET", "/core/regions", *throttled, failed, ok(regions=[]))
+    client = make_client(api, retry=RetryPolicy(attempts=2, backoff=0))
+
+    assert client.regions.get_all() == []
+    assert len(api.requests_to("GET", "/core/regions")) == 6
+
+
 def test_jitter_only_shortens_the_pause() -> None:
     policy = RetryPolicy(backoff=4.0, jitter=0.5)
 

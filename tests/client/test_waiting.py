@@ -200,8 +200,9 @@ def test_concurrent_waits_share_their_list_requests(api: FakeAPI) -> None:
 
     assert results == {i: "ACTIVE" for i in fleet}
     # Polling every 20 ms for 120 ms, each wait alone would send about 7
-    # lists, 16 waits about 110; shared, the fleet needs about 7.
-    assert 5 <= len(api.sent) <= 16
+    # lists, 16 waits about 110; shared, the fleet needs about 7 (fewer on a
+    # busy machine, where the threads start late).
+    assert len(api.sent) <= 16
     assert all(r.path == VMS for r in api.sent)
 
 
