@@ -70,12 +70,14 @@ def measure(ws: Workspace, size: int, serving: Serving) -> dict[str, Any]:
     delayed_emulator = ws.emulator(*emulator_args(BENCH_DELAYS))
     delayed = ws.fleet(delayed_emulator, size, serving)
     up = delayed.timed("up", check=False)
+    delayed.after_a_quiet_minute()
     down = delayed.timed("destroy", check=False)
     delayed_emulator.stop()
 
     plain_emulator = ws.emulator(*emulator_args())
     plain = ws.fleet(plain_emulator, size, serving)
     up0 = plain.timed("up", check=False)
+    plain.after_a_quiet_minute()
     down0 = plain.timed("destroy", check=False)
     plain_emulator.stop()
 

@@ -81,12 +81,14 @@ def fleet_rows(
                 "provider_peak_mb": up.provider_peak_mb,
                 "provider_processes": up.provider_processes,
             }
+        delayed.after_a_quiet_minute()
         down = delayed.timed("destroy")
         delayed_emulator.stop()
 
         plain_emulator = ws.emulator(*emulator_args())
         plain = ws.fleet(plain_emulator, size, WIDE_POOL)
         up0 = plain.timed("up")
+        plain.after_a_quiet_minute()
         down0 = plain.timed("destroy")
         plain_emulator.stop()
 

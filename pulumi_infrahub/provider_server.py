@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         "and run with more steps at once than the CLI's default (4 per CPU), "
-        "e.g. `pulumi up --parallel 64` or PULUMI_PARALLEL=64."
+        "e.g. `pulumi up --parallel 128` or PULUMI_PARALLEL=128."
     )
     return 0
 

@@ -60,7 +60,7 @@ command -v go >/dev/null 2>&1 || {
   exit 1
 }
 
-say "building pulumi v$PULUMI_VERSION from the Go module proxy into $BIN (cold builds take 10-25 minutes)"
+say "building pulumi v$PULUMI_VERSION from the Go module proxy into $BIN (a cold build takes about five minutes on two cores)"
 build="$CACHE/build-v$PULUMI_VERSION"
 mkdir -p "$build" "$BIN"
 cd "$build"
