@@ -9,7 +9,9 @@
 
 DEMO_DIR="$PWD/.state/demo"
 DEMO_STACK=demo
-DEMO_PORT="${DEMO_PORT:-8080}"
+# The port of the demo's running emulator, when there is one, else 8080.
+DEMO_PORT_FILE="$DEMO_DIR/emulator.port"
+DEMO_PORT="${DEMO_PORT:-$(cat "$DEMO_PORT_FILE" 2>/dev/null || echo 8080)}"
 DEMO_API_URL="http://127.0.0.1:$DEMO_PORT/v1"
 DEMO_ADMIN_URL="http://127.0.0.1:$DEMO_PORT/_emulator"
 DEMO_PYTHON="$PWD/.venv/bin/python"

@@ -31,7 +31,17 @@ emulator_pid() {
 }
 
 start_emulator() {
-  local pid
+  local pid running_port
+  if pid="$(emulator_pid)"; then
+    running_port="$(cat "$DEMO_PORT_FILE" 2>/dev/null || echo 8080)"
+    if [ "$running_port" != "$DEMO_PORT" ]; then
+      # Two emulators on one state file would each overwrite the other's.
+      echo "The demo's emulator already runs on port $running_port (pid $pid)," \
+        "not $DEMO_PORT. Run \`make demo-down\` first to move it, or leave" \
+        "DEMO_PORT unset." >&2
+      exit 1
+    fi
+  fi
   if pid="$(emulator_pid)" && "$DEMO_PYTHON" scripts/demo_emulator.py up "$DEMO_ADMIN_URL"; then
     say "Emulator already running at $DEMO_API_URL (pid $pid)"
     return
@@ -51,12 +61,13 @@ start_emulator() {
   nohup "$DEMO_EMULATOR" emulator --port "$DEMO_PORT" \
     --state-file "$DEMO_STATE_FILE" >>"$DEMO_LOG" 2>&1 </dev/null &
   echo $! >"$DEMO_PID_FILE"
+  echo "$DEMO_PORT" >"$DEMO_PORT_FILE"
   if ! "$DEMO_PYTHON" scripts/demo_emulator.py wait "$DEMO_ADMIN_URL" --pid $!; then
     echo "The emulator did not start; the end of $DEMO_LOG says:" >&2
     tail -n 5 "$DEMO_LOG" >&2
     echo "If port $DEMO_PORT is taken, run again with DEMO_PORT=<free port>." >&2
     kill "$(cat "$DEMO_PID_FILE")" 2>/dev/null || true
-    rm -f "$DEMO_PID_FILE"
+    rm -f "$DEMO_PID_FILE" "$DEMO_PORT_FILE"
     exit 1
   fi
   echo "Emulator pid $(cat "$DEMO_PID_FILE"), log $DEMO_LOG"
