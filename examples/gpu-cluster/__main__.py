@@ -12,7 +12,8 @@ demo tenant:
 
 - `nodes` (2), `gpuModel` ("A100", matched as part of the model name),
   `gpusPerNode` (1), `scratchSize` in GB (500)
-- `adminCidr` (203.0.113.0/24): who may reach the head node over SSH
+- `adminCidr` (203.0.113.0/24): who may reach the nodes over SSH (only
+  the head has a public address)
 - `clusterCidr` (10.0.0.0/8): the private network the nodes talk over
 - `environment`, `image`, `keypair`, `owner`
 """
@@ -22,10 +23,10 @@ import pulumi
 import pulumi_infrahub as infrahub
 
 config = pulumi.Config()
-node_count = config.get_int("nodes") or 2
+node_count = config.get_int("nodes", 2)
 gpu_model = config.get("gpuModel") or "A100"
-gpus_per_node = config.get_int("gpusPerNode") or 1
-scratch_size = config.get_int("scratchSize") or 500
+gpus_per_node = config.get_int("gpusPerNode", 1)
+scratch_size = config.get_int("scratchSize", 500)
 admin_cidr = config.get("adminCidr") or "203.0.113.0/24"
 cluster_cidr = config.get("clusterCidr") or "10.0.0.0/8"
 environment_name = config.get("environment") or "demo-environment"
@@ -33,8 +34,11 @@ image = config.get("image") or "Ubuntu Server 22.04 LTS R535 CUDA 12.2 with Dock
 keypair = config.get("keypair") or "demo-keypair"
 owner = config.get("owner") or "ml-platform"
 
+# RunError stops the program with its message alone, without a traceback.
 if node_count < 1:
-    raise ValueError(f"nodes is {node_count}; set it to 1 or more.")
+    raise pulumi.RunError(f"nodes is {node_count}; set it to 1 or more.")
+if gpus_per_node < 1:
+    raise pulumi.RunError(f"gpusPerNode is {gpus_per_node}; set it to 1 or more.")
 
 environment = infrahub.get_environment(environment_name)
 candidates = infrahub.get_flavors(
@@ -44,7 +48,7 @@ candidates = infrahub.get_flavors(
     in_stock=True,
 )
 if not candidates:
-    raise ValueError(
+    raise pulumi.RunError(
         f"No flavor in {environment.region} has {gpus_per_node}+ {gpu_model} GPUs "
         "in stock; change gpuModel, gpusPerNode or environment "
         "(get_flavors() and get_stock() show what there is)."

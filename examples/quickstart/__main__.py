@@ -23,7 +23,7 @@ flavor = config.get("flavor") or "n3-A100x1"
 image = config.get("image") or "Ubuntu Server 22.04 LTS R535 CUDA 12.2"
 keypair = config.get("keypair") or "demo-keypair"
 ssh_cidr = config.get("sshCidr") or "203.0.113.0/24"
-volume_size = config.get_int("volumeSize") or 200
+volume_size = config.get_int("volumeSize", 200)
 labels = config.get_object("labels") or ["owner=ml-platform", "team=research"]
 
 vm = infrahub.VirtualMachine(
