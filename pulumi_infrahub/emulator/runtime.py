@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 from collections import deque
@@ -51,10 +52,17 @@ def redact(body: bytes) -> Any:
     if not body:
         return None
     try:
-        document = json.loads(body)
+        # Numbers JSON cannot carry back out (1e400, NaN) are kept as written,
+        # so that the log itself can always be served as JSON.
+        document = json.loads(body, parse_float=_finite_or_text, parse_constant=str)
     except ValueError:
         return body.decode("utf-8", errors="replace")
     return _blank_secrets(document)
+
+
+def _finite_or_text(text: str) -> float | str:
+    number = float(text)
+    return number if math.isfinite(number) else text
 
 
 def _blank_secrets(value: Any) -> Any:

@@ -125,3 +125,22 @@ def test_user_data_is_blanked_wherever_it_sits(emulator: RunningEmulator) -> Non
     [entry] = emulator.admin.requests()
 
     assert entry["body"]["data"] == {"user_data": "<redacted>"}
+
+
+def test_request_log_keeps_numbers_json_cannot_carry_as_written(
+    emulator: RunningEmulator,
+) -> None:
+    with api(emulator) as client:
+        refused = client.post(
+            "/core/volumes",
+            content=b'{"name": "v", "size": 1e400, "volume_type": NaN}',
+            headers={"Content-Type": "application/json"},
+        )
+
+    log = httpx.get(emulator.root_url + "/_emulator/requests")
+
+    assert 400 <= refused.status_code < 500
+    assert log.status_code == 200
+    [entry] = log.json()["requests"]
+    assert entry["body"]["size"] == "1e400"
+    assert entry["body"]["volume_type"] == "NaN"
