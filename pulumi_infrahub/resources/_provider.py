@@ -186,11 +186,17 @@ def settings_failures_reported(check: CheckHook) -> CheckHook:
     """Turn settings problems met during `check` (no key, a malformed URL, a
     key the API refuses, an API that cannot be reached) into one check
     failure of the whole resource, so the engine shows the fix in one line
-    and stops before anything is created."""
+    and stops before anything is created.
+
+    The settings are tried against the API before every check, even one that
+    needs nothing from it, so that a preview with a revoked key fails instead
+    of reporting no changes; the catalog's cache makes that one request per
+    process and minute."""
 
     @functools.wraps(check)
     def wrapper(self: Any, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         try:
+            connection().catalog.verify_access()
             return check(self, olds, news)
         except (
             ConfigurationError,
@@ -307,6 +313,11 @@ class Catalog:
         return found, items
 
     # -- lookups -------------------------------------------------------------
+
+    def verify_access(self) -> None:
+        """Reads the environment list, as lookups do, so that a key the API
+        refuses or an API out of reach raises here."""
+        self._cached("environments", self._client.environments.get_all)
 
     def environment(self, name: str) -> Environment:
         found, items = self._find(

@@ -56,6 +56,16 @@ class Infrahub:
         configure(provider, self.emulator)
         return provider
 
+    def lookups(self) -> list[dict[str, Any]]:
+        """Requests logged other than the environment list that every `check`
+        reads first to try the key (cached afterwards)."""
+        return [
+            entry
+            for entry in self.requests()
+            if (entry["method"], entry["path"].split("?")[0])
+            != ("GET", "/v1/core/environments")
+        ]
+
     def requests(
         self, method: str | None = None, path: str = ""
     ) -> list[dict[str, Any]]:

@@ -142,7 +142,7 @@ def test_check_accepts_an_unknown_vm_id_and_rule(
 
     assert is_unknown(inputs["virtual_machine_id"])
     assert is_unknown(inputs["remote_ip_prefix"])
-    assert infrahub.requests("GET") == []
+    assert infrahub.lookups() == []
 
 
 # -- diff -----------------------------------------------------------------------

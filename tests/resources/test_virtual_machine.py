@@ -350,7 +350,7 @@ def test_check_passes_unknowns_through_without_asking_the_api(
         assert is_unknown(inputs[key])
     assert is_unknown(inputs["labels"][0])
     assert is_unknown(inputs["security_rules"][0]["remote_ip_prefix"])
-    assert infrahub.requests() == []
+    assert infrahub.lookups() == []
 
 
 def test_check_treats_the_sentinel_string_as_unknown(

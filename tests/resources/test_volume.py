@@ -102,7 +102,7 @@ def test_check_passes_unknowns_through(
     assert is_unknown(inputs["environment_name"])
     assert is_unknown(inputs["size"])
     assert is_unknown(inputs["region"])
-    assert infrahub.requests("GET") == []
+    assert infrahub.lookups() == []
 
 
 # -- diff -------------------------------------------------------------------------

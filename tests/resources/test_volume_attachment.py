@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_infrahub.client import InfrahubClient
 from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
@@ -130,7 +131,7 @@ def test_check_accepts_unknown_ids(
     )
 
     assert is_unknown(inputs["virtual_machine_id"]) and is_unknown(inputs["volume_id"])
-    assert infrahub.requests("GET") == []
+    assert infrahub.lookups() == []
 
 
 @pytest.mark.parametrize("key", ["virtual_machine_id", "volume_id"])
@@ -355,3 +356,21 @@ def test_create_detaches_a_volume_not_attached_in_time(
             create(provider, vm_id, volume_id, timeouts={"create": 0.1})
 
         assert client.volumes.get(volume_id).attachments == []
+
+
+def test_check_that_needs_nothing_from_the_api_still_tries_the_key(
+    infrahub: Infrahub,
+) -> None:
+    provider = VolumeAttachmentProvider()
+    settings = {
+        "infrahub:apiKey": "revoked-key",
+        "infrahub:apiUrl": infrahub.emulator.base_url,
+    }
+    provider.configure(ConfigureRequest(Config(settings, "test-project")))
+
+    unknown_ids = {"virtual_machine_id": UNKNOWN, "volume_id": UNKNOWN}
+    result = provider.check({}, with_unknowns(unknown_ids))
+
+    [failure] = result.failures
+    assert "401" in failure.reason
+    assert "revoked-key" not in failure.reason
