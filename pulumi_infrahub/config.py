@@ -59,8 +59,8 @@ def resolve_settings(
     if key is None:
         names = " or ".join(API_KEY_VARIABLES)
         raise ConfigurationError(
-            f"No Infrahub API key: pass api_key (stack config infrahub:apiKey) "
-            f"or set {names}."
+            f"No Infrahub API key: set {names}, or give the client its api_key "
+            "(Pulumi stacks: pulumi config set --secret infrahub:apiKey <key>)."
         )
     if key != key.strip() or any(c in key for c in "\r\n"):
         raise ConfigurationError(

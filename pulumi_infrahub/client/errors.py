@@ -130,7 +130,7 @@ class APIError(InfrahubError):
             )
             text = f"{text} ({fields})"
         if self.hint:
-            text = f"{text}. {self.hint}"
+            text = f"{text.rstrip('.')}. {self.hint}"
         return text
 
 
@@ -141,7 +141,10 @@ class BadRequestError(APIError):
 class AuthenticationError(APIError):
     """401: the API key is missing, malformed or revoked."""
 
-    hint = "Check the API key: pass api_key or set INFRAHUB_API_KEY"
+    hint = (
+        "Check the API key: the stack config infrahub:apiKey, INFRAHUB_API_KEY "
+        "or HYPERSTACK_API_KEY, or the client's api_key argument"
+    )
 
 
 class PermissionDeniedError(APIError):

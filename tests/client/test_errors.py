@@ -47,8 +47,21 @@ def test_api_error_rendering_appends_the_class_hint() -> None:
 
     assert str(err) == (
         "Infrahub answered HTTP 401 unauthorized to GET /core/flavors: "
-        "Invalid API key. Check the API key: pass api_key or set INFRAHUB_API_KEY"
+        "Invalid API key. Check the API key: the stack config infrahub:apiKey, "
+        "INFRAHUB_API_KEY or HYPERSTACK_API_KEY, or the client's api_key argument"
     )
+
+
+def test_hint_follows_a_message_that_ends_a_sentence_without_a_second_stop() -> None:
+    err = AuthenticationError(
+        status=401,
+        message="The API key is invalid.",
+        method="GET",
+        path="/core/flavors",
+        error_reason="unauthorized",
+    )
+
+    assert "invalid. Check the API key" in str(err)
 
 
 @pytest.mark.parametrize(
