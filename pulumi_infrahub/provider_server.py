@@ -25,7 +25,7 @@ provider-plugin DIR` writes:
 Why one wide process and not several provider processes ("shards", explicit
 `pulumi:providers:pulumi-python` resources, each with its own pool of four):
 measured on the 32-VM fleet, both reach the same overlap of boots, but the
-shards cost about 60 MB of memory each, split the API's rate limit between
+shards cost about 70 MB of memory each, split the API's rate limit between
 processes that cannot see each other's requests, take the stack config away
 from `configure()` (shards receive only their own properties) and show up as
 extra resources in every preview. The wide pool costs a few MB of thread
