@@ -65,7 +65,7 @@ def _decode(lines: list[str], source: str) -> list[Mapping[str, Any]]:
         try:
             event = json.loads(line)
         except json.JSONDecodeError as error:
-            if position == len(numbered) - 1:
+            if events and position == len(numbered) - 1:
                 # A CLI killed mid-write leaves half a line; what came before
                 # still describes the preview, which the missing summary marks
                 # as unfinished.

@@ -251,6 +251,11 @@ def test_malformed_line_in_the_middle_is_an_error_naming_the_line() -> None:
         parse_event_log(lines)
 
 
+def test_file_of_one_line_that_is_not_json_is_called_not_json() -> None:
+    with pytest.raises(ReportInputError, match="Line 1 of event log is not JSON"):
+        parse_event_log(["garbage"])
+
+
 def test_json_digest_passed_as_event_log_is_refused_with_a_hint() -> None:
     digest = json.dumps({"steps": [], "changeSummary": {}})
 
