@@ -39,9 +39,15 @@ def fast_client(settings: Settings) -> InfrahubClient:
     )
 
 
-def configure(provider: InfrahubProvider, emulator: RunningEmulator) -> None:
-    """Configure `provider` as the engine does, with this stack config."""
-    config = {"infrahub:apiKey": emulator.api_key, "infrahub:apiUrl": emulator.base_url}
+def configure(
+    provider: InfrahubProvider, emulator: RunningEmulator, api_key: str | None = None
+) -> None:
+    """Configure `provider` as the engine does, with the stack config of this
+    emulator and its key (or `api_key`)."""
+    config = {
+        "infrahub:apiKey": api_key or emulator.api_key,
+        "infrahub:apiUrl": emulator.base_url,
+    }
     provider.configure(ConfigureRequest(Config(config, "test-project")))
 
 

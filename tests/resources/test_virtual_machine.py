@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
 from pulumi_infrahub.emulator.settings import Delays
@@ -366,11 +365,7 @@ def test_check_with_a_refused_key_says_so_in_one_failure(
     infrahub: Infrahub,
 ) -> None:
     provider = VirtualMachineProvider()
-    settings = {
-        "infrahub:apiKey": "revoked-key",
-        "infrahub:apiUrl": infrahub.emulator.base_url,
-    }
-    provider.configure(ConfigureRequest(Config(settings, "test-project")))
+    configure(provider, infrahub.emulator, api_key="revoked-key")
 
     result = provider.check({}, vm_program())
 

@@ -6,7 +6,6 @@ import threading
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_infrahub.client import InfrahubClient
 from pulumi_infrahub.emulator import DEMO_ENVIRONMENT, DEMO_KEYPAIR
@@ -362,11 +361,7 @@ def test_check_that_needs_nothing_from_the_api_still_tries_the_key(
     infrahub: Infrahub,
 ) -> None:
     provider = VolumeAttachmentProvider()
-    settings = {
-        "infrahub:apiKey": "revoked-key",
-        "infrahub:apiUrl": infrahub.emulator.base_url,
-    }
-    provider.configure(ConfigureRequest(Config(settings, "test-project")))
+    configure(provider, infrahub.emulator, api_key="revoked-key")
 
     unknown_ids = {"virtual_machine_id": UNKNOWN, "volume_id": UNKNOWN}
     result = provider.check({}, with_unknowns(unknown_ids))
